@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+var (
+	// errUsage: the command line was wrong; the flag set already said why.
+	errUsage = errors.New("usage")
+	// errHelp: --help was asked for and printed.
+	errHelp = errors.New("help")
+)
+
+// newFlags returns a flag set for a subcommand. synopsis is the line after
+// "Usage: elbstream NAME"; about is printed below it.
+func newFlags(name, synopsis, about string, io stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: elbstream %s %s\n\n", name, synopsis)
+		if about != "" {
+			fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(about))
+		}
+		fmt.Fprintln(w, "Flags (each also read from ELBSTREAM_<FLAG>):")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, then fills every flag not given on the command
+// line from its ELBSTREAM_<FLAG> environment variable, so that Lambda
+// functions and containers are configured by environment alone.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	return applyEnv(fs, os.LookupEnv)
+}
+
+func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := envName(f.Name)
+		v, ok := lookup(name)
+		if !ok {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q: %v", name, v, e)
+		}
+	})
+	return err
+}
+
+// envName maps a flag name to its environment variable: start-at →
+// ELBSTREAM_START_AT.
+func envName(flagName string) string {
+	return "ELBSTREAM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// listFlag is a repeatable string flag. From the environment it takes a
+// comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/checkpoint"
+)
+
+// Backends register how to open their URL schemes from init in their own
+// file (open_local.go, open_kinesis.go, …), so this file needs no change
+// when one is added.
+var (
+	streamOpeners     = map[string]func(ctx context.Context, u *url.URL) (stream.Stream, error){}
+	checkpointOpeners = map[string]func(ctx context.Context, u *url.URL) (checkpoint.Store, error){}
+)
+
+// openStream opens a stream URL: kinesis://NAME, a Kinesis stream ARN, or
+// local://DIR.
+func openStream(ctx context.Context, raw string) (stream.Stream, error) {
+	if strings.HasPrefix(raw, "arn:") {
+		raw = "kinesis://" + raw
+	}
+	u, err := parseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	open, ok := streamOpeners[u.Scheme]
+	if !ok {
+		return nil, fmt.Errorf("stream %q: unknown scheme %q (want %s)", raw, u.Scheme, schemes(streamOpeners))
+	}
+	return open(ctx, u)
+}
+
+// openCheckpoints opens a checkpoint store URL: local://PATH or
+// dynamodb://TABLE.
+func openCheckpoints(ctx context.Context, raw string) (checkpoint.Store, error) {
+	u, err := parseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	open, ok := checkpointOpeners[u.Scheme]
+	if !ok {
+		return nil, fmt.Errorf("checkpoints %q: unknown scheme %q (want %s)", raw, u.Scheme, schemes(checkpointOpeners))
+	}
+	return open(ctx, u)
+}
+
+func parseURL(raw string) (*url.URL, error) {
+	i := strings.Index(raw, "://")
+	if i <= 0 {
+		return nil, fmt.Errorf("%q is not a URL (want SCHEME://…)", raw)
+	}
+	// Everything after :// up to an optional ?query is the target, kept in
+	// Opaque, so that local://relative/dir, local:///abs/dir and ARNs all
+	// survive; options ride in the query (local://DIR?shards=4).
+	rest, query, _ := strings.Cut(raw[i+3:], "?")
+	if rest == "" {
+		return nil, fmt.Errorf("%q names nothing after %s://", raw, raw[:i])
+	}
+	return &url.URL{Scheme: raw[:i], Opaque: rest, RawQuery: query}, nil
+}
+
+func schemes[V any](m map[string]V) string {
+	s := make([]string, 0, len(m))
+	for k := range m {
+		s = append(s, k+"://")
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,67 @@
+// Package checkpoint defines where a consumer records how far it has
+// processed each shard, and the stores that keep it: the embedded store
+// (local://PATH) in checkpoint/local and DynamoDB (dynamodb://TABLE) in
+// checkpoint/dynamodb. Both pass one contract suite (checkpoint/checkpointtest).
+//
+// Writes are fenced by owner: a consumer first acquires a shard's lease,
+// and only the lease holder can move the checkpoint — and only forward.
+// Rewind is the one explicit, unfenced way back, for operators.
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel sequence values, as the Kinesis Client Library uses them.
+const (
+	TrimHorizon = "TRIM_HORIZON" // start from the oldest retained record
+	Latest      = "LATEST"       // start after the newest record
+	ShardEnd    = "SHARD_END"    // the shard was read to its end and all of it processed
+)
+
+// Checkpoint is one consumer's progress on one shard.
+type Checkpoint struct {
+	Consumer string
+	ShardID  string
+	// Sequence is the last sequence number fully processed, or one of the
+	// sentinels. Empty when the consumer has never checkpointed the shard.
+	Sequence string
+	// Owner holds the lease until LeaseUntil.
+	Owner      string
+	LeaseUntil time.Time
+	UpdatedAt  time.Time
+}
+
+// Finished reports whether the shard is done for this consumer.
+func (c Checkpoint) Finished() bool { return c.Sequence == ShardEnd }
+
+// Store keeps checkpoints. Implementations are safe for concurrent use, and
+// two processes sharing one backing store see one consistent state.
+type Store interface {
+	// Get returns the checkpoint, or one with an empty Sequence when there
+	// is none.
+	Get(ctx context.Context, consumer, shardID string) (Checkpoint, error)
+	// List returns every checkpoint of a consumer, ordered by shard id.
+	List(ctx context.Context, consumer string) ([]Checkpoint, error)
+	// Acquire takes or renews shardID's lease for owner until now+ttl. It
+	// fails with ErrLeaseHeld while another owner's lease is unexpired.
+	Acquire(ctx context.Context, consumer, shardID, owner string, ttl time.Duration) (Checkpoint, error)
+	// Set moves the checkpoint to seq (a sequence number or ShardEnd). It
+	// fails with ErrNotOwner unless owner holds an unexpired lease, and with
+	// ErrBackwards if seq is before the stored sequence.
+	Set(ctx context.Context, consumer, shardID, owner, seq string) error
+	// Release gives the lease up so another owner can take it at once.
+	Release(ctx context.Context, consumer, shardID, owner string) error
+	// Rewind sets seq unconditionally (any sequence or sentinel), whoever
+	// holds the lease. It is the operator's explicit way back.
+	Rewind(ctx context.Context, consumer, shardID, seq string) error
+	Close() error
+}
+
+var (
+	ErrLeaseHeld = errors.New("checkpoint: lease held by another owner")
+	ErrNotOwner  = errors.New("checkpoint: not the lease owner")
+	ErrBackwards = errors.New("checkpoint: would move backwards")
+)
