@@ -101,11 +101,11 @@ func (s Shard) Closed() bool { return s.EndingSequence != "" }
 type PositionKind int
 
 const (
-	TrimHorizon    PositionKind = iota // the oldest retained record
-	Latest                             // just after the newest record
-	AtSequence                         // at Sequence
-	AfterSequence                      // just after Sequence
-	AtTimestamp                        // the first record that arrived at or after Timestamp
+	TrimHorizon   PositionKind = iota // the oldest retained record
+	Latest                            // just after the newest record
+	AtSequence                        // at Sequence
+	AfterSequence                     // just after Sequence
+	AtTimestamp                       // the first record that arrived at or after Timestamp
 )
 
 // Position is a place in a shard.
