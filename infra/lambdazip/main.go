@@ -36,7 +36,7 @@ func pack(binary, out string) error {
 	}
 	zw := zip.NewWriter(f)
 	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755) // Lambda runs bootstrap; it must keep its execute bit.
+	h.SetMode(0o755)                   // Lambda runs bootstrap; it must keep its execute bit.
 	h.Modified = time.Unix(0, 0).UTC() // reproducible archives
 	w, err := zw.CreateHeader(h)
 	if err != nil {
