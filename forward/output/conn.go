@@ -1,0 +1,120 @@
+package output
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// session speaks a protocol over one established connection.
+type session interface {
+	// send writes events as one window and returns once they are
+	// delivered as the protocol allows (ACKed, or written), or on error.
+	// acked counts the leading events delivered before an error.
+	send(events [][]byte) (acked int, err error)
+}
+
+// conn is one established connection to the receiver. It is used by one
+// writer at a time: whoever holds the pool slot that holds it.
+type conn struct {
+	nc   net.Conn  // what the session writes to: counts bytes, TLS if configured
+	tcp  net.Conn  // the TCP connection itself, for the liveness check
+	tls  *tls.Conn // nil without TLS
+	sess session
+}
+
+// dialer establishes confirmed connections: TCP connected and, with TLS,
+// the handshake complete, before anything uses them.
+type dialer struct {
+	addr       string
+	tls        *tls.Config // nil for clear text
+	timeout    time.Duration
+	keepAlive  time.Duration
+	bytes      *atomic.Uint64
+	newSession func(net.Conn) session
+}
+
+func (d *dialer) dial(ctx context.Context) (*conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	defer cancel()
+	nd := net.Dialer{KeepAliveConfig: net.KeepAliveConfig{
+		Enable:   true,
+		Idle:     d.keepAlive,
+		Interval: d.keepAlive,
+		Count:    3,
+	}}
+	raw, err := nd.DialContext(ctx, "tcp", d.addr)
+	if err != nil {
+		return nil, err // "dial tcp ADDR: connect: connection refused"
+	}
+	c := &conn{tcp: raw, nc: raw}
+	if d.tls != nil {
+		tc := tls.Client(raw, d.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
+		}
+		c.tls, c.nc = tc, tc
+	}
+	c.nc = countingConn{Conn: c.nc, n: d.bytes}
+	c.sess = d.newSession(c.nc)
+	return c, nil
+}
+
+// check reports whether the connection is still usable before it is
+// reused. A receiver that closed or reset the connection while it sat
+// idle (Logstash's client_inactivity_timeout, a load balancer's idle
+// timeout, a Lambda environment frozen between invocations) shows up as
+// EOF or ECONNRESET here, before a window is written into a dead socket.
+// Neither receiver sends anything unprompted, so pending bytes are an
+// error too, except TLS post-handshake messages (session tickets), which
+// a short TLS read consumes.
+func (c *conn) check() error {
+	pending, err := peek(c.tcp)
+	if err != nil || !pending {
+		return err
+	}
+	if c.tls == nil {
+		return errUnexpectedData
+	}
+	var b [1]byte
+	c.tls.SetReadDeadline(time.Now().Add(time.Millisecond))
+	n, err := c.tls.Read(b[:])
+	c.tls.SetReadDeadline(time.Time{})
+	switch {
+	case n > 0:
+		return errUnexpectedData
+	case isTimeout(err):
+		return nil
+	}
+	return err
+}
+
+var errUnexpectedData = errors.New("receiver sent unexpected data")
+
+// abort makes any blocked read or write on the connection return now. The
+// connection is unusable afterwards.
+func (c *conn) abort() { c.nc.SetDeadline(time.Unix(1, 0)) }
+
+func (c *conn) close() error { return c.nc.Close() }
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// countingConn counts the bytes written through it.
+type countingConn struct {
+	net.Conn
+	n *atomic.Uint64
+}
+
+func (c countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.n.Add(uint64(n))
+	return n, err
+}

@@ -1,0 +1,307 @@
+package output
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// pool is the Output of the network schemes: a bounded set of slots, each
+// holding at most one long-lived connection. Holding a slot is the right
+// to write to its connection, so no connection ever has two writers.
+type pool struct {
+	url       string
+	guarantee Guarantee
+	cfg       Config
+	dialer    dialer
+	validate  func([][]byte) error
+
+	slots chan *slot // cap cfg.Connections; a slot is taken to use its conn
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	once   sync.Once
+
+	c counters
+}
+
+type slot struct{ c *conn }
+
+type counters struct {
+	created, destroyed, dialErrors, failures atomic.Uint64
+	sent, acked, retried, windows, bytes     atomic.Uint64
+}
+
+func (c *counters) stats() Stats {
+	return Stats{
+		ConnectionsCreated:   c.created.Load(),
+		ConnectionsDestroyed: c.destroyed.Load(),
+		DialErrors:           c.dialErrors.Load(),
+		Failures:             c.failures.Load(),
+		EventsSent:           c.sent.Load(),
+		EventsAcked:          c.acked.Load(),
+		EventsRetried:        c.retried.Load(),
+		Windows:              c.windows.Load(),
+		Bytes:                c.bytes.Load(),
+	}
+}
+
+func newPool(url string, g Guarantee, cfg Config, d dialer, validate func([][]byte) error) *pool {
+	p := &pool{url: url, guarantee: g, cfg: cfg, dialer: d, validate: validate}
+	p.dialer.bytes = &p.c.bytes
+	p.slots = make(chan *slot, cfg.Connections)
+	for range cfg.Connections {
+		p.slots <- &slot{}
+	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	return p
+}
+
+func (p *pool) String() string       { return p.url }
+func (p *pool) Guarantee() Guarantee { return p.guarantee }
+func (p *pool) Stats() Stats         { return p.c.stats() }
+
+// sendState is one Send's bookkeeping, shared by its workers.
+type sendState struct {
+	events [][]byte
+	window int
+	next   atomic.Int64 // index of the next window to take
+	acked  []int        // events acknowledged per window
+
+	cancel context.CancelFunc // stops the other workers after a failure
+
+	mu   sync.Mutex
+	err  error // first error that stopped a worker
+	last error // last transient error retried
+}
+
+func (s *sendState) windows() int { return (len(s.events) + s.window - 1) / s.window }
+
+func (s *sendState) fail(err, last error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	if last != nil {
+		s.last = last
+	}
+	s.mu.Unlock()
+	s.cancel()
+}
+
+// delivered is the length of the prefix of events all acknowledged.
+func (s *sendState) delivered() int {
+	n := 0
+	for i, a := range s.acked {
+		n += a
+		if a < min(s.window, len(s.events)-i*s.window) {
+			break
+		}
+	}
+	return n
+}
+
+// Send implements Output. Windows are taken in order by up to
+// cfg.Connections workers, each on its own connection; a failed window is
+// retried from its first unacknowledged event.
+func (p *pool) Send(ctx context.Context, events [][]byte) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := p.validate(events); err != nil {
+		return &SendError{Total: len(events), Err: err}
+	}
+	if p.ctx.Err() != nil {
+		return &SendError{Total: len(events), Err: ErrClosed}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(p.ctx, cancel)()
+
+	s := &sendState{events: events, window: p.cfg.WindowSize, cancel: cancel}
+	s.acked = make([]int, s.windows())
+	workers := min(len(s.acked), p.cfg.Connections)
+	if workers == 1 {
+		p.work(ctx, s)
+	} else {
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() { p.work(ctx, s) })
+		}
+		wg.Wait()
+	}
+	if s.err == nil {
+		return nil
+	}
+	err := s.err
+	if p.ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = ErrClosed
+	}
+	return &SendError{Delivered: s.delivered(), Total: len(events), Err: err, Last: s.last}
+}
+
+// work delivers windows until none is left or one cannot be delivered.
+func (p *pool) work(ctx context.Context, s *sendState) {
+	for {
+		i := int(s.next.Add(1) - 1)
+		if i >= len(s.acked) || ctx.Err() != nil {
+			if i < len(s.acked) {
+				s.fail(ctx.Err(), nil)
+			}
+			return
+		}
+		window := s.events[i*s.window : min(len(s.events), (i+1)*s.window)]
+		if err, last := p.deliver(ctx, window, &s.acked[i]); err != nil {
+			s.fail(err, last)
+			return
+		}
+	}
+}
+
+// deliver sends window until every event in it is acknowledged, redialing
+// and resending the unacknowledged rest after each failure. It gives up on
+// a permanent error or when ctx is done; last is the last error retried.
+func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, last error) {
+	for attempt := 0; ; attempt++ {
+		n, err := p.attempt(ctx, window[*acked:], attempt > 0)
+		*acked += n
+		if err == nil {
+			return nil, nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err(), err
+		}
+		if permanent(err) {
+			return err, last
+		}
+		last = err
+		wait := backoff(attempt, p.cfg.MaxBackoff)
+		if p.cfg.OnRetry != nil {
+			p.cfg.OnRetry(fmt.Errorf("%s: %w", p.url, err), wait)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err, last
+		}
+	}
+}
+
+// attempt sends events once over one connection, dialing it if needed.
+func (p *pool) attempt(ctx context.Context, events [][]byte, retry bool) (int, error) {
+	s, err := p.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { p.slots <- s }()
+	if err := p.ensure(ctx, s); err != nil {
+		return 0, err
+	}
+	if retry {
+		p.c.retried.Add(uint64(len(events)))
+	}
+	p.c.sent.Add(uint64(len(events)))
+	stop := context.AfterFunc(ctx, s.c.abort)
+	n, err := s.c.sess.send(events)
+	aborted := !stop()
+	p.c.acked.Add(uint64(n))
+	if err == nil && !aborted {
+		p.c.windows.Add(1)
+		return n, nil
+	}
+	// An aborted connection has its deadlines in the past, and a failed one
+	// is in an unknown protocol state: neither is used again.
+	p.discard(s)
+	if err != nil {
+		p.c.failures.Add(1)
+	}
+	return n, err
+}
+
+// ensure leaves a confirmed, live connection in s: the one it holds if it
+// passes the liveness check, else a new one. One dial, no retry.
+func (p *pool) ensure(ctx context.Context, s *slot) error {
+	if s.c != nil {
+		if s.c.check() == nil {
+			return nil
+		}
+		p.discard(s)
+	}
+	c, err := p.dialer.dial(ctx)
+	if err != nil {
+		p.c.dialErrors.Add(1)
+		return err
+	}
+	p.c.created.Add(1)
+	s.c = c
+	return nil
+}
+
+func (p *pool) acquire(ctx context.Context) (*slot, error) {
+	select {
+	case s := <-p.slots:
+		return s, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (p *pool) discard(s *slot) {
+	if s.c != nil {
+		s.c.close()
+		s.c = nil
+		p.c.destroyed.Add(1)
+	}
+}
+
+// Connect implements Output.
+func (p *pool) Connect(ctx context.Context) error {
+	if p.ctx.Err() != nil {
+		return ErrClosed
+	}
+	if p.c.stats().Open() > 0 {
+		return nil
+	}
+	s, err := p.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { p.slots <- s }()
+	if err := p.ensure(ctx, s); err != nil {
+		return fmt.Errorf("%s: %w", p.url, err)
+	}
+	return nil
+}
+
+// Close implements Output: it aborts Sends in progress, then closes every
+// connection once its slot is returned.
+func (p *pool) Close() error {
+	p.once.Do(func() {
+		p.cancel()
+		for range cap(p.slots) {
+			s := <-p.slots
+			p.discard(s)
+		}
+	})
+	return nil
+}
+
+// permanent reports errors that no redial can fix: the TLS configuration
+// rejects the receiver's certificate, the receiver rejects ours (a TLS
+// alert), or an event cannot be sent at all.
+func permanent(err error) bool {
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostname   x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verify     *tls.CertificateVerificationError
+		alert      tls.AlertError
+		recordHdr  tls.RecordHeaderError
+		invalidEvt *InvalidEventError
+	)
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &recordHdr) ||
+		errors.As(err, &invalidEvt)
+}
