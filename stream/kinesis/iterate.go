@@ -3,6 +3,7 @@ package kinesis
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,8 @@ func (s *Stream) Iterate(ctx context.Context, shardID string, from stream.Positi
 	case stream.Latest:
 		in.ShardIteratorType = types.ShardIteratorTypeLatest
 	case stream.AtSequence, stream.AfterSequence:
-		if from.Sequence == "" {
-			return nil, fmt.Errorf("kinesis: get shard iterator %s/%s: no sequence number: %w", s.Name(), shardID, stream.ErrInvalidPosition)
+		if !sequenceNumber.MatchString(from.Sequence) {
+			return nil, fmt.Errorf("kinesis: get shard iterator %s/%s: %q is not a sequence number: %w", s.Name(), shardID, from.Sequence, stream.ErrInvalidPosition)
 		}
 		in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
 		if from.Kind == stream.AtSequence {
@@ -54,6 +55,10 @@ func (s *Stream) Iterate(ctx context.Context, shardID string, from stream.Positi
 	}
 	return &iterator{s: s, shardID: shardID, token: *out.ShardIterator}, nil
 }
+
+// sequenceNumber is the form Kinesis accepts for a sequence number; the
+// service answers others with a ValidationException, which says less.
+var sequenceNumber = regexp.MustCompile(`^(0|[1-9][0-9]{0,128})$`)
 
 // iterator reads one shard with GetRecords.
 type iterator struct {
