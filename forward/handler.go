@@ -1,0 +1,78 @@
+package forward
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Handler is the Lambda handler for a Kinesis event-source mapping on the
+// events stream, configured with ReportBatchItemFailures. Build it once per
+// execution environment (cold start) so that its output's connections are
+// reused by warm invocations. Invocations must not overlap: Lambda runs one
+// at a time per environment.
+type Handler struct {
+	core *core
+}
+
+// NewHandler returns a handler that delivers through out. m and log may be
+// nil.
+func NewHandler(out Sender, cfg Config, m *Metrics, log *slog.Logger) *Handler {
+	return &Handler{core: newCore(out, cfg, m, log)}
+}
+
+// Metrics returns the handler's counters.
+func (h *Handler) Metrics() *Metrics { return h.core.metrics }
+
+// Handle delivers the events of the batch's records in order. Its response
+// names, as the one batch item failure, the first record whose events were
+// not all acknowledged; Lambda checkpoints the records before it and
+// retries from it. It stops sending Config.SafetyMargin before ctx's
+// deadline and reports the rest the same way, so it always answers in
+// time. It never returns an error: an error would make Lambda retry the
+// whole batch, including what was already delivered.
+func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
+	var resp events.KinesisEventResponse
+	recs := kinesisRecords(ev.Records)
+	if len(recs) == 0 {
+		return resp, nil
+	}
+	sendCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, deadline.Add(-h.core.cfg.SafetyMargin))
+		defer cancel()
+	}
+	start := time.Now()
+	acked, err := h.core.deliver(sendCtx, recs, delivery{shardID: shardOf(ev)})
+	if acked < len(recs) {
+		seq := recs.Sequence(acked)
+		resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: seq}}
+		h.core.log.Warn("batch partly delivered", "records", len(recs), "acknowledged", acked,
+			"retry_from", seq, "elapsed", time.Since(start), "err", err)
+		return resp, nil
+	}
+	h.core.log.Info("batch delivered", "records", len(recs), "elapsed", time.Since(start))
+	return resp, nil
+}
+
+// kinesisRecords adapts an event's records to the records interface.
+type kinesisRecords []events.KinesisEventRecord
+
+func (r kinesisRecords) Len() int              { return len(r) }
+func (r kinesisRecords) Data(i int) []byte     { return r[i].Kinesis.Data }
+func (r kinesisRecords) Sequence(i int) string { return r[i].Kinesis.SequenceNumber }
+
+// shardOf names the batch's shard for logs: the ESM event ID is
+// "shardId-…:sequence".
+func shardOf(ev events.KinesisEvent) string {
+	id := ev.Records[0].EventID
+	for i := range len(id) {
+		if id[i] == ':' {
+			return id[:i]
+		}
+	}
+	return id
+}

@@ -1,0 +1,92 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/elbstream/elbstream/forward/output"
+	"github.com/elbstream/elbstream/stream/checkpoint"
+)
+
+// Health serves the forwarder's --listen endpoints:
+//
+//	/healthz  200 while the process runs and the checkpoint store answers
+//	/readyz   200 while the output has a live receiver connection
+//	/metrics  Prometheus metrics from Gatherer
+type Health struct {
+	// Checkpoints and Consumer are probed by /healthz with a List call.
+	// Nil Checkpoints: /healthz checks only that the process answers.
+	Checkpoints checkpoint.Store
+	Consumer    string
+	// Ready reports whether a receiver is reachable. Nil: always ready.
+	Ready func(ctx context.Context) error
+	// Gatherer serves /metrics. Nil: /metrics is not served.
+	Gatherer prometheus.Gatherer
+	// Timeout bounds each probe. Default: 2s.
+	Timeout time.Duration
+}
+
+// Handler returns the HTTP handler serving the endpoints.
+func (h *Health) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		h.probe(w, r, func(ctx context.Context) error {
+			if h.Checkpoints == nil {
+				return nil
+			}
+			if _, err := h.Checkpoints.List(ctx, h.Consumer); err != nil {
+				return fmt.Errorf("checkpoint store: %w", err)
+			}
+			return nil
+		})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		h.probe(w, r, func(ctx context.Context) error {
+			if h.Ready == nil {
+				return nil
+			}
+			return h.Ready(ctx)
+		})
+	})
+	if h.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(h.Gatherer, promhttp.HandlerOpts{}))
+	}
+	return mux
+}
+
+func (h *Health) probe(w http.ResponseWriter, r *http.Request, check func(context.Context) error) {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := check(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// ReadyWhenConnected is a Health.Ready for an output: ready while it has a
+// live connection; with none, one dial is tried (outputs without
+// connections, stdout and file, are always ready).
+func ReadyWhenConnected(o output.Output) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if o.Stats().Open() > 0 {
+			return nil
+		}
+		if err := o.Connect(ctx); err != nil {
+			return fmt.Errorf("no live receiver connection: %w", err)
+		}
+		return nil
+	}
+}
