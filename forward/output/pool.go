@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 )
@@ -20,7 +21,10 @@ type pool struct {
 	dialer    dialer
 	validate  func([][]byte) error
 
-	slots chan *slot // cap cfg.Connections; a slot is taken to use its conn
+	// Every slot is in exactly one of these channels unless a writer holds
+	// it. Slots holding a connection are preferred, so an idle pool reuses
+	// its connections rather than dialing up to its bound.
+	live, empty chan *slot
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -53,9 +57,10 @@ func (c *counters) stats() Stats {
 func newPool(url string, g Guarantee, cfg Config, d dialer, validate func([][]byte) error) *pool {
 	p := &pool{url: url, guarantee: g, cfg: cfg, dialer: d, validate: validate}
 	p.dialer.bytes = &p.c.bytes
-	p.slots = make(chan *slot, cfg.Connections)
+	p.live = make(chan *slot, cfg.Connections)
+	p.empty = make(chan *slot, cfg.Connections)
 	for range cfg.Connections {
-		p.slots <- &slot{}
+		p.empty <- &slot{}
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	return p
@@ -195,7 +200,7 @@ func (p *pool) attempt(ctx context.Context, events [][]byte, retry bool) (int, e
 	if err != nil {
 		return 0, err
 	}
-	defer func() { p.slots <- s }()
+	defer p.release(s)
 	if err := p.ensure(ctx, s); err != nil {
 		return 0, err
 	}
@@ -241,10 +246,25 @@ func (p *pool) ensure(ctx context.Context, s *slot) error {
 
 func (p *pool) acquire(ctx context.Context) (*slot, error) {
 	select {
-	case s := <-p.slots:
+	case s := <-p.live:
+		return s, nil
+	default:
+	}
+	select {
+	case s := <-p.live:
+		return s, nil
+	case s := <-p.empty:
 		return s, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+func (p *pool) release(s *slot) {
+	if s.c != nil {
+		p.live <- s
+	} else {
+		p.empty <- s
 	}
 }
 
@@ -268,7 +288,7 @@ func (p *pool) Connect(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer func() { p.slots <- s }()
+	defer p.release(s)
 	if err := p.ensure(ctx, s); err != nil {
 		return fmt.Errorf("%s: %w", p.url, err)
 	}
@@ -280,8 +300,12 @@ func (p *pool) Connect(ctx context.Context) error {
 func (p *pool) Close() error {
 	p.once.Do(func() {
 		p.cancel()
-		for range cap(p.slots) {
-			s := <-p.slots
+		for range cap(p.live) {
+			var s *slot
+			select {
+			case s = <-p.live:
+			case s = <-p.empty:
+			}
 			p.discard(s)
 		}
 	})
@@ -297,11 +321,12 @@ func permanent(err error) bool {
 		hostname   x509.HostnameError
 		invalid    x509.CertificateInvalidError
 		verify     *tls.CertificateVerificationError
-		alert      tls.AlertError
+		remote     *net.OpError
 		recordHdr  tls.RecordHeaderError
 		invalidEvt *InvalidEventError
 	)
 	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &alert) || errors.As(err, &recordHdr) ||
+		errors.As(err, &verify) || errors.As(err, &recordHdr) ||
+		(errors.As(err, &remote) && remote.Op == "remote error") || // a TLS alert from the receiver
 		errors.As(err, &invalidEvt)
 }
