@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/elbstream/elbstream/forward"
+	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/checkpoint"
+)
+
+func init() {
+	register(&command{
+		name:    "checkpoints",
+		summary: "inspect and move a consumer's checkpoints (list, set, rewind)",
+		run:     runCheckpoints,
+	})
+}
+
+const checkpointsAbout = `
+Subcommands:
+  list    show each shard's checkpoint, lease owner and lease expiry
+  set     move one shard's checkpoint
+  rewind  move every shard's checkpoint to trim-horizon, latest or a time
+
+A checkpoint is the last record a consumer fully processed; the consumer
+resumes just after it. set and rewind write unconditionally, so they refuse
+while another process holds a shard's lease (stop the consumer first, or
+pass --force). To replay a range without touching the live consumer, run
+'elbstream forward' under a new --consumer name with --start-at instead.`
+
+func runCheckpoints(ctx context.Context, args []string, io stdio) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs := newFlags("checkpoints", "list|set|rewind [flags]", checkpointsAbout, io)
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		fs.Usage()
+		return errUsage
+	}
+	switch args[0] {
+	case "list":
+		return runCheckpointsList(ctx, args[1:], io)
+	case "set":
+		return runCheckpointsSet(ctx, args[1:], io)
+	case "rewind":
+		return runCheckpointsRewind(ctx, args[1:], io)
+	}
+	fmt.Fprintf(io.err, "elbstream checkpoints: unknown subcommand %q (want list, set or rewind)\n", args[0])
+	return errUsage
+}
+
+// checkpointFlags are the flags every checkpoints subcommand takes.
+type checkpointFlags struct {
+	checkpoints, consumer, stream string
+}
+
+func (c *checkpointFlags) register(fs *flag.FlagSet, streamHelp string) {
+	fs.StringVar(&c.checkpoints, "checkpoints", "", "checkpoint store URL: local://PATH or dynamodb://TABLE (required)")
+	fs.StringVar(&c.consumer, "consumer", "", "consumer name whose checkpoints to use (required)")
+	fs.StringVar(&c.stream, "stream", "", streamHelp)
+}
+
+func (c *checkpointFlags) open(ctx context.Context, fs *flag.FlagSet, needStream bool) (checkpoint.Store, stream.Stream, error) {
+	switch {
+	case c.checkpoints == "":
+		return nil, nil, usageError(fs, "--checkpoints is required")
+	case c.consumer == "":
+		return nil, nil, usageError(fs, "--consumer is required")
+	case needStream && c.stream == "":
+		return nil, nil, usageError(fs, "--stream is required")
+	}
+	store, err := openCheckpoints(ctx, c.checkpoints)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.stream == "" {
+		return store, nil, nil
+	}
+	s, err := openStream(ctx, c.stream)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, s, nil
+}
+
+func usageError(fs *flag.FlagSet, msg string) error {
+	fmt.Fprintf(fs.Output(), "elbstream %s: %s\n\n", fs.Name(), msg)
+	fs.Usage()
+	return errUsage
+}
+
+// shardRow is one line of `checkpoints list`.
+type shardRow struct {
+	ShardID    string    `json:"shard"`
+	State      string    `json:"state,omitempty"` // open or closed, with --stream
+	Sequence   string    `json:"sequence"`
+	Owner      string    `json:"owner,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+}
+
+func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
+	fs := newFlags("checkpoints list", "--checkpoints URL --consumer NAME [--stream URL] [--json]",
+		"Shows each shard's checkpoint, lease owner and lease expiry. With --stream, shards without a checkpoint are listed too, with their state.", io)
+	var c checkpointFlags
+	c.register(fs, "stream URL: also list shards without a checkpoint, and whether each is open or closed")
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	store, s, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if s != nil {
+		defer s.Close()
+	}
+	rows, err := listRows(ctx, store, s, c.consumer)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(io.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SHARD\tSTATE\tSEQUENCE\tOWNER\tLEASE\tUPDATED")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ShardID, dash(r.State), dash(r.Sequence), dash(r.Owner),
+			leaseText(r.LeaseUntil, now), timeText(r.UpdatedAt))
+	}
+	return tw.Flush()
+}
+
+func listRows(ctx context.Context, store checkpoint.Store, s stream.Stream, consumer string) ([]shardRow, error) {
+	cps, err := store.List(ctx, consumer)
+	if err != nil {
+		return nil, fmt.Errorf("list checkpoints: %w", err)
+	}
+	byShard := map[string]checkpoint.Checkpoint{}
+	for _, cp := range cps {
+		byShard[cp.ShardID] = cp
+	}
+	var rows []shardRow
+	seen := map[string]bool{}
+	if s != nil {
+		shards, err := s.Shards(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list shards: %w", err)
+		}
+		for _, sh := range shards {
+			state := "open"
+			if sh.Closed() {
+				state = "closed"
+			}
+			cp := byShard[sh.ID]
+			rows = append(rows, shardRow{ShardID: sh.ID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt})
+			seen[sh.ID] = true
+		}
+	}
+	for _, cp := range cps {
+		if seen[cp.ShardID] {
+			continue
+		}
+		state := ""
+		if s != nil {
+			state = "expired" // no longer in the stream: past retention
+		}
+		rows = append(rows, shardRow{ShardID: cp.ShardID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt})
+	}
+	return rows, nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func leaseText(until, now time.Time) string {
+	switch {
+	case until.IsZero():
+		return "-"
+	case until.After(now):
+		return "held for " + until.Sub(now).Round(time.Second).String()
+	default:
+		return "expired " + now.Sub(until).Round(time.Second).String() + " ago"
+	}
+}
+
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
+	fs := newFlags("checkpoints set", "--checkpoints URL --consumer NAME --shard ID --sequence SEQ [--force]",
+		"Moves one shard's checkpoint: the consumer resumes just after SEQ. SEQ is a sequence number, or TRIM_HORIZON (read the shard from its oldest record), LATEST (skip what is in the shard when the consumer starts) or SHARD_END (treat the shard as done).", io)
+	var c checkpointFlags
+	c.register(fs, "stream URL: check that the shard exists")
+	shard := fs.String("shard", "", "shard id (required)")
+	seq := fs.String("sequence", "", "new checkpoint: a sequence number, TRIM_HORIZON, LATEST or SHARD_END (required)")
+	force := fs.Bool("force", false, "write even while another process holds the shard's lease")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *shard == "" || *seq == "" {
+		return usageError(fs, "--shard and --sequence are required")
+	}
+	if !validCheckpoint(*seq) {
+		return usageError(fs, fmt.Sprintf("--sequence %q: want a decimal sequence number, TRIM_HORIZON, LATEST or SHARD_END", *seq))
+	}
+	store, s, err := c.open(ctx, fs, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if s != nil {
+		defer s.Close()
+		shards, err := s.Shards(ctx)
+		if err != nil {
+			return fmt.Errorf("list shards: %w", err)
+		}
+		if !hasShard(shards, *shard) {
+			return fmt.Errorf("stream %s has no shard %s", c.stream, *shard)
+		}
+	}
+	old, err := store.Get(ctx, c.consumer, *shard)
+	if err != nil {
+		return fmt.Errorf("get checkpoint: %w", err)
+	}
+	if err := checkLeases([]checkpoint.Checkpoint{old}, *force); err != nil {
+		return err
+	}
+	if err := store.Rewind(ctx, c.consumer, *shard, *seq); err != nil {
+		return fmt.Errorf("set checkpoint: %w", err)
+	}
+	fmt.Fprintf(io.out, "%s: %s -> %s\n", *shard, dash(old.Sequence), *seq)
+	return nil
+}
+
+func validCheckpoint(s string) bool {
+	switch s {
+	case checkpoint.TrimHorizon, checkpoint.Latest, checkpoint.ShardEnd:
+		return true
+	}
+	if len(s) > 40 {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func hasShard(shards []stream.Shard, id string) bool {
+	for _, sh := range shards {
+		if sh.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLeases refuses to move checkpoints another process is using: a
+// running consumer would carry on from its own position and overwrite
+// them.
+func checkLeases(cps []checkpoint.Checkpoint, force bool) error {
+	if force {
+		return nil
+	}
+	now := time.Now()
+	for _, cp := range cps {
+		if cp.Owner != "" && cp.LeaseUntil.After(now) {
+			return fmt.Errorf("shard %s is leased by %s for %s: stop that consumer first (or wait for the lease to expire), or pass --force",
+				cp.ShardID, cp.Owner, cp.LeaseUntil.Sub(now).Round(time.Second))
+		}
+	}
+	return nil
+}
+
+func runCheckpointsRewind(ctx context.Context, args []string, io stdio) error {
+	fs := newFlags("checkpoints rewind", "--checkpoints URL --consumer NAME --stream URL --to trim-horizon|latest|timestamp:RFC3339 [--dry-run] [--force]",
+		`Moves every shard's checkpoint of the consumer so that it resumes at --to:
+  trim-horizon         the oldest retained record of every shard
+  latest               after the last record in each shard now (what arrives later is read)
+  timestamp:RFC3339    the first record of each shard that arrived at or after the time
+
+A timestamp is resolved per shard with AT_TIMESTAMP iterators to the record
+just before that first one. A rewind can also move a consumer forward.`, io)
+	var c checkpointFlags
+	c.register(fs, "stream URL whose shards to rewind (required)")
+	to := fs.String("to", "", "trim-horizon, latest or timestamp:RFC3339 (required)")
+	dryRun := fs.Bool("dry-run", false, "print the resolved positions without writing them")
+	force := fs.Bool("force", false, "write even while another process holds a shard's lease")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	target, err := parseRewindTarget(*to, time.Now())
+	if err != nil {
+		return usageError(fs, "--to "+err.Error())
+	}
+	store, s, err := c.open(ctx, fs, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	defer s.Close()
+	cps, err := store.List(ctx, c.consumer)
+	if err != nil {
+		return fmt.Errorf("list checkpoints: %w", err)
+	}
+	if err := checkLeases(cps, *force || *dryRun); err != nil {
+		return err
+	}
+	plan, err := forward.ResolveRewind(ctx, s, target)
+	if err != nil {
+		return err
+	}
+	old := map[string]string{}
+	for _, cp := range cps {
+		old[cp.ShardID] = cp.Sequence
+	}
+	tw := tabwriter.NewWriter(io.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SHARD\tFROM\tTO\tRESUMES AT")
+	for _, p := range plan {
+		next := "-"
+		if p.Next != "" {
+			next = p.Next + " (arrived " + p.NextArrival.UTC().Format(time.RFC3339Nano) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ShardID, dash(old[p.ShardID]), p.Sequence, next)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if *dryRun {
+		fmt.Fprintln(io.out, "dry run: nothing written")
+		return nil
+	}
+	var errs []error
+	for _, p := range plan {
+		if err := store.Rewind(ctx, c.consumer, p.ShardID, p.Sequence); err != nil {
+			errs = append(errs, fmt.Errorf("rewind %s: %w", p.ShardID, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.out, "rewound %d shards of consumer %s\n", len(plan), c.consumer)
+	return nil
+}
+
+func parseRewindTarget(s string, now time.Time) (forward.RewindTarget, error) {
+	switch s {
+	case "trim-horizon":
+		return forward.RewindTarget{TrimHorizon: true}, nil
+	case "latest":
+		return forward.RewindTarget{Time: now}, nil
+	}
+	pos, err := forward.ParseStartAt(s)
+	if err != nil || pos.Kind != stream.AtTimestamp {
+		return forward.RewindTarget{}, fmt.Errorf("%q: want trim-horizon, latest or timestamp:RFC3339", s)
+	}
+	return forward.RewindTarget{Time: pos.Timestamp}, nil
+}
