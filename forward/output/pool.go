@@ -178,6 +178,9 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 			return nil, nil
 		}
 		if ctx.Err() != nil {
+			if errors.Is(err, ctx.Err()) {
+				err = last // it failed waiting for a slot or a dial: nothing new
+			}
 			return ctx.Err(), err
 		}
 		if permanent(err) {
