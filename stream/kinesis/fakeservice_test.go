@@ -33,8 +33,9 @@ type fakeService struct {
 }
 
 type fakeRequest struct {
-	Op   string
-	Body map[string]any
+	Op            string
+	Body          map[string]any
+	Authorization string // the SigV4 header: credential scope and signed headers
 }
 
 func newFakeService(t *testing.T) *fakeService {
@@ -56,7 +57,7 @@ func (f *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 		f.t.Errorf("%s: decode request: %v", op, err)
 	}
 	f.mu.Lock()
-	f.requests = append(f.requests, fakeRequest{Op: op, Body: body})
+	f.requests = append(f.requests, fakeRequest{Op: op, Body: body, Authorization: r.Header.Get("Authorization")})
 	answer := f.Ops[op]
 	f.mu.Unlock()
 	if answer == nil {

@@ -43,12 +43,14 @@ func New(client *kinesis.Client, nameOrARN string) (*Stream, error) {
 // Open returns the stream named nameOrARN (a stream name or a stream ARN)
 // with a client made from cfg, and reads its limits; it fails with an error
 // wrapping stream.ErrStreamNotFound when the stream does not exist. When
-// nameOrARN is an ARN and cfg has no region, the ARN's region is used.
+// nameOrARN is an ARN, its region is used whatever cfg says: the stream
+// lives there, and requests sent to another region's endpoint would not
+// find it.
 //
 // The endpoint and credentials come from cfg, which config.LoadDefaultConfig
 // fills from the standard chain (AWS_ENDPOINT_URL_KINESIS included).
 func Open(ctx context.Context, cfg aws.Config, nameOrARN string, optFns ...func(*kinesis.Options)) (*Stream, error) {
-	if _, streamARN, err := parseStream(nameOrARN); err == nil && streamARN != "" && cfg.Region == "" {
+	if _, streamARN, err := parseStream(nameOrARN); err == nil && streamARN != "" {
 		a, _ := arn.Parse(streamARN)
 		cfg.Region = a.Region
 	}

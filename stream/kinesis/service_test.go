@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/kinesis"
 )
 
 func TestPutErrorClassification(t *testing.T) {
@@ -241,6 +245,25 @@ func TestStreamARNAddressing(t *testing.T) {
 	}
 	if len(f.calls()) != 5 {
 		t.Errorf("%d calls, want 5", len(f.calls()))
+	}
+}
+
+func TestOpenByARNUsesItsRegion(t *testing.T) {
+	const arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/logs"
+	f := newFakeService(t)
+	f.Ops["DescribeStreamSummary"] = ok(map[string]any{"StreamDescriptionSummary": map[string]any{"StreamName": "logs", "StreamARN": arn, "StreamStatus": "ACTIVE"}})
+	cfg := aws.Config{
+		Region:       "us-west-2",
+		BaseEndpoint: aws.String(f.srv.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("fake", "fake", ""),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+	if _, err := kinesis.Open(context.Background(), cfg, arn); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.calls()
+	if len(calls) != 1 || !strings.Contains(calls[0].Authorization, "/eu-west-1/kinesis/") {
+		t.Errorf("requests %+v, want one signed for eu-west-1", calls)
 	}
 }
 
