@@ -253,6 +253,10 @@ func testRelease(t *testing.T, s checkpoint.Store, consumer string) {
 	if err := s.Release(ctx(t), consumer, "never-held", "a"); err != nil {
 		t.Fatalf("release of a shard nobody holds: %v", err)
 	}
+	list, err := s.List(ctx(t), consumer)
+	if err != nil || len(list) != 1 || list[0].ShardID != "s1" {
+		t.Fatalf("list after releases: %+v %v (a release must not create checkpoints)", list, err)
+	}
 }
 
 func testRewind(t *testing.T, s checkpoint.Store, consumer string) {

@@ -157,13 +157,17 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) error {
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		switch {
-		case r.Owner == owner:
+		case r.Owner == owner && owner != "":
 			r.Owner, r.LeaseUntil = "", time.Time{}
+			return nil
 		case r.Owner != "" && r.LeaseUntil.After(now):
 			return notOwner(r, owner, now)
 		}
-		return nil
+		return errUnchanged // nobody holds it, or another owner's lease lapsed
 	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("checkpoint/local: release %s/%s: %w", consumer, shardID, err)
 	}
@@ -196,6 +200,10 @@ func notOwner(r *record, owner string, now time.Time) error {
 	}
 	return fmt.Errorf("%w: lease held by %s until %s", checkpoint.ErrNotOwner, r.Owner, r.LeaseUntil.Format(time.RFC3339Nano))
 }
+
+// errUnchanged, returned by an update function, leaves the record as it was
+// and is not an error of the operation.
+var errUnchanged = errors.New("unchanged")
 
 // update runs fn on the stored record in one write transaction and stores
 // the result unless fn fails.
