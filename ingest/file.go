@@ -1,0 +1,66 @@
+package ingest
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// File reads one local file (gzip or plain) into the stream, with a
+// FileSource provenance identity. Its outcome is final once the run is
+// closed.
+func (r *Run) File(path string) *Result {
+	res := &Result{Task: Task{Object: Object{Key: path}}, Name: path}
+	r.results = append(r.results, res)
+	f, err := os.Open(path)
+	if err != nil {
+		res.readErr = err
+		return res
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		res.readErr = err
+		return res
+	}
+	if fi.IsDir() {
+		res.readErr = fmt.Errorf("%s is a directory", path)
+		return res
+	}
+	if res.Source, err = FileSource(path, fi); err != nil {
+		res.readErr = err
+		return res
+	}
+	content, gz, err := decompress(countingReader{f, &r.stats.storedBytes})
+	res.Gzip = gz
+	if err != nil {
+		res.readErr = err
+		return res
+	}
+	r.ingest(res, content, 0)
+	if res.readErr == nil {
+		r.stats.objects.Add(1)
+	}
+	return res
+}
+
+// WalkFiles calls fn for every regular file under root, recursively, in
+// lexical order, with the file's path and the reason filter skips it (""
+// to read it). The filter sees the path relative to root, with '/'
+// separators. fn's error stops the walk and is returned.
+func WalkFiles(root string, filter Filter, fn func(path, skip string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		return fn(path, filter.Skip(filepath.ToSlash(rel)))
+	})
+}

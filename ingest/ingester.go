@@ -1,0 +1,340 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/kpl"
+)
+
+// Config tunes ingestion. The zero value works.
+type Config struct {
+	// MaxLineBytes is the longest line kept whole; a longer line is cut,
+	// marked (TruncationMarker) and counted. It is lowered when needed so
+	// that a marked line fits one stream record.
+	// Default: DefaultMaxLineBytes (64 KiB).
+	MaxLineBytes int
+	// Writer tunes the PutRecords writer: calls in flight and backoff.
+	Writer WriterConfig
+	// Filter selects the keys that notifications and listings announce.
+	// Objects named explicitly (a CLI argument s3://bucket/key, a file)
+	// are not filtered.
+	Filter Filter
+	// SafetyMargin is how long before a Lambda invocation's deadline the
+	// handler stops reading, finishes the writes in flight and invokes
+	// the continuation. It is lowered to half the time an invocation
+	// starts with, so that every invocation makes progress.
+	// Default: DefaultSafetyMargin (20s).
+	SafetyMargin time.Duration
+}
+
+// DefaultSafetyMargin is the default Config.SafetyMargin.
+const DefaultSafetyMargin = 20 * time.Second
+
+// Ingester reads log objects, splits them into lines, packs the lines into
+// KPL aggregated records with their provenance, and writes them to a
+// stream.
+type Ingester struct {
+	Stream stream.Stream
+	// Objects reads S3 objects; needed only to ingest from S3.
+	Objects ObjectGetter
+	Config  Config
+}
+
+// Run is one ingestion run: objects read one after another, their records
+// written through one Writer, so that the writes of one object overlap the
+// reading of the next. Results are final once Close has returned.
+//
+// A Run is used from one goroutine.
+type Run struct {
+	in      *Ingester
+	ctx     context.Context
+	cancel  context.CancelFunc
+	w       *Writer
+	stats   *Stats
+	limits  stream.Limits
+	agg     kpl.Aggregator
+	stopAt  time.Time // zero: never stop reading early
+	stopped bool
+	results []*Result
+	closed  bool
+}
+
+// Result is the outcome of one object.
+type Result struct {
+	Task Task
+	// Name is what the object is called in messages (s3://…, or a path).
+	Name string
+	// Source is the provenance identity the lines were written with.
+	Source string
+	// Skipped is the reason the object was not read, or "".
+	Skipped string
+	// Stopped is set when reading stopped early for the deadline; Next
+	// is then where to resume.
+	Stopped bool
+	// Next is the offset after the last line read.
+	Next int64
+	// VersionID and ETag are those of the object read (S3 only).
+	VersionID, ETag string
+	// Gzip is set when the stored object was gzip-compressed.
+	Gzip bool
+
+	readErr error
+	tracker Tracker
+}
+
+// Err returns why the object was not ingested completely: a read error
+// (missing object, broken gzip, …) or a write failure. It is final once
+// the Run is closed.
+func (r *Result) Err() error {
+	if r.readErr != nil {
+		return r.readErr
+	}
+	if r.Skipped != "" {
+		return nil
+	}
+	return r.tracker.Err()
+}
+
+// Resume returns where a later invocation should continue the object, when
+// it was not finished: after a deadline stop, or when writes failed only
+// because the write deadline passed. ok is false when the object is done or
+// failed for another reason.
+func (r *Result) Resume() (t Task, ok bool) {
+	if r.readErr != nil || r.Skipped != "" {
+		return Task{}, false
+	}
+	next, stopped := r.Next, r.Stopped
+	if err := r.tracker.Err(); err != nil {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return Task{}, false
+		}
+		u, _ := r.tracker.Unwritten()
+		next, stopped = min(next, u), true
+	}
+	if !stopped {
+		return Task{}, false
+	}
+	t = r.Task
+	t.Offset, t.Gzip = next, r.Gzip
+	if r.ETag != "" {
+		t.ETag = r.ETag
+	}
+	if r.VersionID != "" {
+		t.VersionID = r.VersionID
+	}
+	return t, true
+}
+
+// Start begins a run bound to ctx: when ctx ends, reading stops and
+// records not yet accepted fail.
+func (in *Ingester) Start(ctx context.Context) *Run {
+	return in.start(ctx, time.Time{}, time.Time{})
+}
+
+// start begins a run that stops reading at stopAt and gives up writing at
+// writeBy (either may be zero: never).
+func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
+	ctx, cancel := context.WithCancel(ctx)
+	wctx, wcancel := context.WithCancel(ctx)
+	if !writeBy.IsZero() {
+		wctx, wcancel = context.WithDeadline(ctx, writeBy)
+	}
+	stats := new(Stats)
+	r := &Run{
+		in:     in,
+		ctx:    ctx,
+		cancel: func() { wcancel(); cancel() },
+		stats:  stats,
+		limits: limitsOf(in.Stream),
+		stopAt: stopAt,
+		w:      NewWriter(wctx, in.Stream, in.Config.Writer, stats),
+	}
+	r.agg.MaxBytes = r.limits.MaxRecordBytes
+	return r
+}
+
+// Stats returns the run's live counters.
+func (r *Run) Stats() *Stats { return r.stats }
+
+// Stopped reports whether reading stopped for the deadline.
+func (r *Run) Stopped() bool { return r.stopped }
+
+// Results returns the results so far, in the order the objects were given.
+func (r *Run) Results() []*Result { return r.results }
+
+// Skip records an object that is not read, with the reason.
+func (r *Run) Skip(t Task, name, reason string) *Result {
+	res := &Result{Task: t, Name: name, Skipped: reason}
+	r.stats.Skip(reason)
+	r.results = append(r.results, res)
+	return res
+}
+
+// Close waits until every record written is accepted or has failed, and
+// finalises the results. It returns an error naming the objects that
+// failed, if any.
+func (r *Run) Close() error {
+	if r.closed {
+		return r.err()
+	}
+	r.closed = true
+	r.w.Close()
+	r.cancel()
+	for _, res := range r.results {
+		if err := res.Err(); err != nil {
+			if _, ok := res.Resume(); !ok {
+				r.stats.failed.Add(1)
+				r.stats.Error(fmt.Errorf("%s: %w", res.Name, err))
+			}
+		}
+	}
+	return r.err()
+}
+
+func (r *Run) err() error {
+	var failed []error
+	for _, res := range r.results {
+		if err := res.Err(); err != nil {
+			if _, ok := res.Resume(); !ok {
+				failed = append(failed, fmt.Errorf("%s: %w", res.Name, err))
+			}
+		}
+	}
+	switch len(failed) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("ingest: %w", failed[0])
+	}
+	return fmt.Errorf("ingest: %d objects failed: %w", len(failed), errors.Join(failed...))
+}
+
+// expired reports whether reading must stop now.
+func (r *Run) expired() bool {
+	return !r.stopAt.IsZero() && !time.Now().Before(r.stopAt)
+}
+
+// ingest reads content, whose first byte is at offset start of the
+// decompressed object, into records for res.
+func (r *Run) ingest(res *Result, content io.Reader, start int64) {
+	// A marked line must fit one aggregated record with its partition
+	// key, source and framing.
+	maxLine := r.in.Config.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	maxLine = min(maxLine, r.limits.MaxRecordBytes-len(res.Source)-recordOverhead)
+	lr := NewLineReader(content, maxLine, start)
+	pkBase := partitionKeyBase(res.Source)
+	var (
+		t       = &res.tracker
+		first   int64 // offset of the first line in the aggregate
+		counted = start
+		pk      string
+	)
+	res.Next = start
+	for i := 0; lr.Scan(); i++ {
+		pos := lr.Pos()
+		if i&63 == 0 {
+			r.stats.bytes.Add(pos - counted)
+			counted = pos
+			if err := r.ctx.Err(); err != nil {
+				res.readErr = err
+				break
+			}
+			if r.expired() {
+				res.Stopped, r.stopped = true, true
+				break
+			}
+		}
+		res.Next = lr.Next()
+		line := lr.Bytes()
+		if len(line) == 0 {
+			r.stats.emptyLines.Add(1)
+			continue
+		}
+		if lr.Truncated() > 0 {
+			r.stats.truncated.Add(1)
+		}
+		if r.agg.Len() == 0 {
+			first, pk = pos, partitionKey(pkBase, pos)
+		}
+		rec := kpl.Record{PartitionKey: pk, Data: line, Source: res.Source, Position: pos}
+		added, err := r.agg.Add(rec)
+		if err == nil && !added {
+			if err := r.flush(t, first); err != nil {
+				res.Next = pos
+				break
+			}
+			first, pk = pos, partitionKey(pkBase, pos)
+			rec.PartitionKey = pk
+			added, err = r.agg.Add(rec)
+		}
+		if err != nil || !added {
+			// Cannot happen: maxLine leaves room for the record.
+			res.readErr = fmt.Errorf("pack line at offset %d: %v", pos, err)
+			res.Next = pos
+			break
+		}
+	}
+	if res.Stopped {
+		res.Next = lr.Pos()
+	}
+	r.stats.bytes.Add(res.Next - counted)
+	if err := lr.Err(); err != nil && res.readErr == nil {
+		res.readErr = fmt.Errorf("read at offset %d: %w", lr.Next(), err)
+	}
+	r.flush(t, first)
+}
+
+// recordOverhead bounds what an aggregated record holding one line adds to
+// the line and its source: magic, digest, protobuf framing, the partition
+// key (at most 256 bytes) and the truncation marker's number.
+const recordOverhead = 4 + 16 + 64 + 256 + 32
+
+// flush writes the aggregate, if any, as one entry of t's object.
+func (r *Run) flush(t *Tracker, first int64) error {
+	n := r.agg.Len()
+	if n == 0 {
+		return nil
+	}
+	return r.w.Write(r.agg.Flush(), t, first, int64(n))
+}
+
+// partitionKeyBase hashes a source identity once per object.
+func partitionKeyBase(source string) string {
+	h := fnv.New64a()
+	h.Write([]byte(source))
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// partitionKey returns the partition key of the aggregate whose first line
+// is at offset pos: the hashed source and the offset. Every aggregate of an
+// object gets its own key, so Kinesis's MD5 of the key spreads one object's
+// records over all shards; and the key is a function of the content alone,
+// so a re-read (or a continuation) puts each aggregate on the same shard
+// again. All user records in an aggregate share its key, which keeps the
+// records valid for the KCL's deaggregation (see stream/kpl).
+func partitionKey(base string, pos int64) string {
+	return base + ":" + strconv.FormatInt(pos, 10)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,329 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/elbstream/elbstream/stream"
+)
+
+// DefaultConcurrency is the default number of PutRecords calls in flight.
+const DefaultConcurrency = 4
+
+// WriterConfig tunes a Writer. The zero value works.
+type WriterConfig struct {
+	// Concurrency is the number of Put calls in flight. Memory held by
+	// the writer is at most (Concurrency+1) × Limits().MaxPutBytes.
+	// Default: DefaultConcurrency (4).
+	Concurrency int
+	// MinBackoff is the first retry's wait. Default: 100ms.
+	MinBackoff time.Duration
+	// MaxBackoff caps the jittered exponential wait between retries.
+	// Default: 5s.
+	MaxBackoff time.Duration
+}
+
+func (c WriterConfig) withDefaults() WriterConfig {
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = DefaultMinBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	c.MinBackoff = min(c.MinBackoff, c.MaxBackoff)
+	return c
+}
+
+// Writer puts aggregated records on a stream: it packs them into Put calls
+// within the stream's limits (entries and bytes per call), keeps up to
+// Concurrency calls in flight, and retries only the entries that failed —
+// throttled or internal failures, and calls that failed as a whole with a
+// retryable error — with capped, jittered backoff, until each is accepted,
+// rejected for good, or the writer's context ends. Write blocks while all
+// calls are busy, which bounds memory and slows the reader to the stream's
+// pace.
+//
+// Each entry belongs to a Tracker (one per object), which ends up knowing
+// whether all its entries were accepted. Results are final once Close has
+// returned.
+//
+// Write and Close are called from one goroutine.
+type Writer struct {
+	s      stream.Stream
+	limits stream.Limits
+	cfg    WriterConfig
+	stats  *Stats
+	ctx    context.Context
+
+	work chan *putBatch
+	wg   sync.WaitGroup
+	cur  *putBatch
+	done bool
+}
+
+// putBatch is one Put call's worth of entries.
+type putBatch struct {
+	entries []stream.Entry
+	refs    []entryRef
+	bytes   int
+}
+
+// entryRef says where an entry came from.
+type entryRef struct {
+	t     *Tracker
+	first int64 // offset of its first line in the object
+	lines int64
+}
+
+// NewWriter starts a writer on s. Its calls run under ctx: when ctx ends,
+// entries not yet accepted fail with ctx's error. stats may be nil.
+func NewWriter(ctx context.Context, s stream.Stream, cfg WriterConfig, stats *Stats) *Writer {
+	if stats == nil {
+		stats = new(Stats)
+	}
+	w := &Writer{
+		s:      s,
+		limits: limitsOf(s),
+		cfg:    cfg.withDefaults(),
+		stats:  stats,
+		ctx:    ctx,
+		work:   make(chan *putBatch),
+	}
+	w.wg.Add(w.cfg.Concurrency)
+	for range w.cfg.Concurrency {
+		go func() {
+			defer w.wg.Done()
+			for b := range w.work {
+				w.put(b)
+			}
+		}()
+	}
+	return w
+}
+
+// limitsOf returns s's limits with Kinesis's defaults for unset fields.
+func limitsOf(s stream.Stream) stream.Limits {
+	l, d := s.Limits(), stream.DefaultLimits()
+	if l.MaxRecordBytes <= 0 {
+		l.MaxRecordBytes = d.MaxRecordBytes
+	}
+	if l.MaxPutEntries <= 0 {
+		l.MaxPutEntries = d.MaxPutEntries
+	}
+	if l.MaxPutBytes <= 0 {
+		l.MaxPutBytes = max(d.MaxPutBytes, l.MaxRecordBytes)
+	}
+	if l.MaxPartitionKey <= 0 {
+		l.MaxPartitionKey = d.MaxPartitionKey
+	}
+	return l
+}
+
+// Write queues e, which holds lines lines of t's object starting at offset
+// first. e.Data must not be modified afterwards. Write returns an error
+// only when the writer's context has ended; the entry is then recorded as
+// failed in t, and the caller should stop reading.
+func (w *Writer) Write(e stream.Entry, t *Tracker, first, lines int64) error {
+	if w.done {
+		panic("ingest: Writer.Write after Close")
+	}
+	t.add()
+	size := e.Size()
+	if w.cur != nil && (len(w.cur.entries) >= w.limits.MaxPutEntries || w.cur.bytes+size > w.limits.MaxPutBytes) {
+		if err := w.send(); err != nil {
+			t.fail(first, err)
+			return err
+		}
+	}
+	if w.cur == nil {
+		w.cur = &putBatch{}
+	}
+	w.cur.entries = append(w.cur.entries, e)
+	w.cur.refs = append(w.cur.refs, entryRef{t: t, first: first, lines: lines})
+	w.cur.bytes += size
+	return w.ctx.Err()
+}
+
+// Flush hands the partly filled call to a worker without waiting for it.
+func (w *Writer) Flush() error {
+	if w.cur == nil {
+		return w.ctx.Err()
+	}
+	return w.send()
+}
+
+func (w *Writer) send() error {
+	b := w.cur
+	w.cur = nil
+	select {
+	case w.work <- b:
+		return nil
+	case <-w.ctx.Done():
+		err := fmt.Errorf("put records: %w", w.ctx.Err())
+		for _, r := range b.refs {
+			r.t.fail(r.first, err)
+		}
+		return err
+	}
+}
+
+// Close sends what is queued and waits until every entry is accepted or
+// has failed. It returns the context's error if it ended, else nil; per
+// object results are in the Trackers.
+func (w *Writer) Close() error {
+	if w.done {
+		return nil
+	}
+	err := w.Flush()
+	w.done = true
+	close(w.work)
+	w.wg.Wait()
+	return err
+}
+
+// put makes one Put call and retries its failed entries until none is
+// left.
+func (w *Writer) put(b *putBatch) {
+	entries, refs := b.entries, b.refs
+	var last error
+	for attempt := 1; ; attempt++ {
+		if err := w.ctx.Err(); err != nil {
+			w.failAll(refs, err, last)
+			return
+		}
+		res, err := w.s.Put(w.ctx, entries)
+		w.stats.putCalls.Add(1)
+		switch {
+		case err != nil:
+			if !stream.IsRetryable(err) || w.ctx.Err() != nil {
+				w.failAll(refs, err, nil)
+				return
+			}
+			if stream.IsThrottled(err) {
+				w.stats.throt.Add(int64(len(entries)))
+			}
+			last = err
+		case len(res) != len(entries):
+			w.failAll(refs, fmt.Errorf("stream returned %d results for %d entries", len(res), len(entries)), nil)
+			return
+		default:
+			// Keep the failed entries, in order, in the front of the
+			// slices: j <= i, so nothing unread is overwritten.
+			j := 0
+			for i, r := range res {
+				switch {
+				case r.OK():
+					w.stats.records.Add(1)
+					w.stats.lines.Add(refs[i].lines)
+					refs[i].t.ok()
+					continue
+				case !retryableCode(r.ErrorCode):
+					refs[i].t.fail(refs[i].first, fmt.Errorf("put records: entry rejected: %s: %s", r.ErrorCode, r.ErrorMessage))
+					continue
+				case r.ErrorCode == stream.ErrCodeThrottled:
+					w.stats.throt.Add(1)
+				}
+				last = fmt.Errorf("%s: %s", r.ErrorCode, r.ErrorMessage)
+				entries[j], refs[j] = entries[i], refs[i]
+				j++
+			}
+			entries, refs = entries[:j], refs[:j]
+			if j == 0 {
+				return
+			}
+		}
+		w.stats.retries.Add(int64(len(entries)))
+		if err := sleep(w.ctx, backoff(attempt, w.cfg.MinBackoff, w.cfg.MaxBackoff)); err != nil {
+			w.failAll(refs, err, last)
+			return
+		}
+	}
+}
+
+func (w *Writer) failAll(refs []entryRef, err, last error) {
+	if last != nil {
+		err = fmt.Errorf("%w (last failure: %v)", err, last)
+	}
+	err = fmt.Errorf("put records: %w", err)
+	for _, r := range refs {
+		r.t.fail(r.first, err)
+	}
+}
+
+// retryableCode reports whether a per-entry error code is worth retrying:
+// throttling and the service's internal failures are; other codes (KMS
+// access denied, a disabled key, …) are not.
+func retryableCode(code string) bool {
+	switch code {
+	case stream.ErrCodeThrottled, stream.ErrCodeInternal, "KMSThrottlingException":
+		return true
+	}
+	return false
+}
+
+// Tracker follows the entries written for one object. Its results are
+// final once the Writer is closed.
+type Tracker struct {
+	mu        sync.Mutex
+	entries   int64
+	accepted  int64
+	err       error
+	unwritten int64 // valid when err != nil
+}
+
+func (t *Tracker) add() {
+	t.mu.Lock()
+	t.entries++
+	t.mu.Unlock()
+}
+
+func (t *Tracker) ok() {
+	t.mu.Lock()
+	t.accepted++
+	t.mu.Unlock()
+}
+
+func (t *Tracker) fail(first int64, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err == nil || first < t.unwritten {
+		t.unwritten = first
+	}
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// Err returns the first write failure of the object's entries, or nil when
+// every entry was accepted.
+func (t *Tracker) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.err == nil && t.accepted < t.entries {
+		return errors.New("put records: writes not finished")
+	}
+	return t.err
+}
+
+// Unwritten returns the offset of the first line of the earliest entry
+// that was not accepted, when some entry failed: re-reading from there
+// loses nothing (and repeats the accepted entries after it).
+func (t *Tracker) Unwritten() (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.unwritten, t.err != nil
+}
+
+// Entries returns how many entries were written for the object and how
+// many of them were accepted.
+func (t *Tracker) Entries() (written, accepted int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.entries, t.accepted
+}
