@@ -54,7 +54,12 @@ func (d *dialer) dial(ctx context.Context) (*conn, error) {
 	c := &conn{tcp: raw, nc: raw}
 	if d.tls != nil {
 		tc := tls.Client(raw, d.tls)
+		start := time.Now()
 		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
+		}
+		if err := confirmTLS13(tc, time.Since(start)); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
 		}
@@ -95,6 +100,31 @@ func (c *conn) check() error {
 }
 
 var errUnexpectedData = errors.New("receiver sent unexpected data")
+
+// confirmTLS13 waits briefly for the receiver's verdict on a TLS 1.3
+// connection. In TLS 1.3 the client's handshake completes before the
+// server has checked the client's certificate; a server that rejects it
+// (or its absence) answers with an alert one round trip later. The tcp
+// output never reads, so without this wait it would write into a
+// connection the receiver has already refused, and lose the window. The
+// wait is twice the handshake's duration (at least 20ms): long enough for
+// one more round trip, paid once per dial.
+func confirmTLS13(tc *tls.Conn, handshake time.Duration) error {
+	if tc.ConnectionState().Version != tls.VersionTLS13 {
+		return nil // before 1.3 the server's Finished already confirmed it
+	}
+	var b [1]byte
+	tc.SetReadDeadline(time.Now().Add(max(2*handshake, 20*time.Millisecond)))
+	n, err := tc.Read(b[:])
+	tc.SetReadDeadline(time.Time{})
+	switch {
+	case n > 0:
+		return errUnexpectedData
+	case isTimeout(err):
+		return nil
+	}
+	return err
+}
 
 // abort makes any blocked read or write on the connection return now. The
 // connection is unusable afterwards.

@@ -174,7 +174,7 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 	for attempt := 0; ; attempt++ {
 		n, err := p.attempt(ctx, window[*acked:], attempt > 0)
 		*acked += n
-		if err == nil {
+		if err == nil || *acked == len(window) {
 			return nil, nil
 		}
 		if ctx.Err() != nil {
@@ -232,10 +232,14 @@ func (p *pool) attempt(ctx context.Context, events [][]byte, retry bool) (int, e
 // passes the liveness check, else a new one. One dial, no retry.
 func (p *pool) ensure(ctx context.Context, s *slot) error {
 	if s.c != nil {
-		if s.c.check() == nil {
+		err := s.c.check()
+		if err == nil {
 			return nil
 		}
 		p.discard(s)
+		if permanent(err) {
+			return err // a TLS alert: the receiver refuses us, redialing won't help
+		}
 	}
 	c, err := p.dialer.dial(ctx)
 	if err != nil {
