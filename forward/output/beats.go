@@ -50,9 +50,26 @@ func (s *beatsSession) send(events [][]byte) (int, error) {
 	if err := s.cl.Send(s.items); err != nil {
 		return 0, fmt.Errorf("beats: send window of %d: %w", len(events), err)
 	}
-	seq, err := s.cl.AwaitACK(uint32(len(events)))
-	if err != nil {
-		return int(seq), fmt.Errorf("beats: await ack (%d of %d acknowledged): %w", seq, len(events), err)
+	return s.awaitACK(len(events))
+}
+
+// awaitACK reads ACK frames until the whole window of n is acknowledged.
+// ACKs are cumulative sequence numbers within the window; a keepalive (an
+// ACK of 0, or of a number already seen) only restarts the read deadline.
+// On error it returns how many leading events were acknowledged: unlike
+// the client's AwaitACK, which reports 0 once the connection breaks, so
+// that a partially acknowledged window is not sent whole again.
+func (s *beatsSession) awaitACK(n int) (int, error) {
+	acked := 0
+	for acked < n {
+		seq, err := s.cl.ReceiveACK()
+		if err != nil {
+			return acked, fmt.Errorf("beats: await ack (%d of %d acknowledged): %w", acked, n, err)
+		}
+		if int64(seq) > int64(n) {
+			return acked, fmt.Errorf("beats: await ack: %w: sequence %d in a window of %d", lumber.ErrProtocolError, seq, n)
+		}
+		acked = max(acked, int(seq))
 	}
-	return len(events), nil
+	return n, nil
 }

@@ -35,7 +35,9 @@ func TestBeatsReceiverKilledMidStreamAndRestarted(t *testing.T) {
 		}
 		return true
 	}
-	o := open(t, r.url("beats"), Config{WindowSize: 200, Connections: 2, MaxBackoff: 50 * time.Millisecond})
+	var retries atomic.Int64
+	o := open(t, r.url("beats"), Config{WindowSize: 200, Connections: 2, MaxBackoff: 50 * time.Millisecond,
+		OnRetry: func(error, time.Duration) { retries.Add(1) }})
 	evs := events(t.Name(), 5000)
 	done := make(chan error, 1)
 	go func() {
@@ -57,7 +59,7 @@ func TestBeatsReceiverKilledMidStreamAndRestarted(t *testing.T) {
 		t.Fatalf("%d events never arrived", m)
 	}
 	st := o.Stats()
-	if st.ConnectionsCreated < 3 || st.EventsRetried == 0 || st.EventsAcked < uint64(len(evs)) {
+	if st.ConnectionsCreated < 3 || st.EventsRetried == 0 || st.EventsAcked != uint64(len(evs)) || retries.Load() == 0 {
 		t.Errorf("stats = %+v, want redials and resends", st)
 	}
 	t.Logf("received %d for %d events; stats %+v", r.ledger.total(), len(evs), st)
