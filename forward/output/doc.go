@@ -44,5 +44,10 @@
 // redialed before anything is written to it), and is closed and replaced
 // after any error. Send splits its events into windows of
 // Config.WindowSize events and may send windows on several connections at
-// once; Send is safe for concurrent use.
+// once, so events can arrive out of slice order; Send is safe for
+// concurrent use, and concurrent Sends share the pool.
+//
+// When Send fails, SendError.Delivered (or the Delivered function) says how
+// many leading events are known delivered; a partially acknowledged beats
+// window counts its acknowledged part.
 package output

@@ -171,8 +171,10 @@ func (p *pool) work(ctx context.Context, s *sendState) {
 // and resending the unacknowledged rest after each failure. It gives up on
 // a permanent error or when ctx is done; last is the last error retried.
 func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, last error) {
+	written := false // some of window[*acked:] went out before
 	for attempt := 0; ; attempt++ {
-		n, err := p.attempt(ctx, window[*acked:], attempt > 0)
+		n, wrote, err := p.attempt(ctx, window[*acked:], written)
+		written = written || wrote
 		*acked += n
 		if err == nil || *acked == len(window) {
 			return nil, nil
@@ -197,27 +199,29 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 	}
 }
 
-// attempt sends events once over one connection, dialing it if needed.
-func (p *pool) attempt(ctx context.Context, events [][]byte, retry bool) (int, error) {
+// attempt sends events once over one connection, dialing it if needed. It
+// returns how many were acknowledged and whether any were written; resend
+// says they were written before, for the counters.
+func (p *pool) attempt(ctx context.Context, events [][]byte, resend bool) (n int, wrote bool, err error) {
 	s, err := p.acquire(ctx)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer p.release(s)
 	if err := p.ensure(ctx, s); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	if retry {
+	if resend {
 		p.c.retried.Add(uint64(len(events)))
 	}
 	p.c.sent.Add(uint64(len(events)))
 	stop := context.AfterFunc(ctx, s.c.abort)
-	n, err := s.c.sess.send(events)
+	n, err = s.c.sess.send(events)
 	aborted := !stop()
 	p.c.acked.Add(uint64(n))
 	if err == nil && !aborted {
 		p.c.windows.Add(1)
-		return n, nil
+		return n, true, nil
 	}
 	// An aborted connection has its deadlines in the past, and a failed one
 	// is in an unknown protocol state: neither is used again.
@@ -225,7 +229,7 @@ func (p *pool) attempt(ctx context.Context, events [][]byte, retry bool) (int, e
 	if err != nil {
 		p.c.failures.Add(1)
 	}
-	return n, err
+	return n, true, err
 }
 
 // ensure leaves a confirmed, live connection in s: the one it holds if it
