@@ -29,6 +29,14 @@ type Config struct {
 	// Default: 15s
 	KeepAlive time.Duration
 
+	// IdleTimeout retires a connection that sat unused longer than this:
+	// it is closed and redialed before use instead of trusted. A NAT or load
+	// balancer may have dropped it silently (an AWS NAT gateway forgets a
+	// flow after 350s), and a tcp write into such a connection is lost
+	// without an error. Logstash's beats input closes idle clients after
+	// 60s anyway. Negative: no limit. Default: 60s
+	IdleTimeout time.Duration
+
 	// MaxBackoff caps the jittered wait between redials. Default: 5s
 	MaxBackoff time.Duration
 
@@ -73,6 +81,7 @@ const (
 	defaultTimeout     = 30 * time.Second
 	defaultKeepAlive   = 15 * time.Second
 	defaultMaxBackoff  = 5 * time.Second
+	defaultIdleTimeout = 60 * time.Second
 )
 
 func (c Config) withDefaults() (Config, error) {
@@ -93,6 +102,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.KeepAlive == 0 {
 		c.KeepAlive = defaultKeepAlive
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = defaultIdleTimeout
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = defaultMaxBackoff

@@ -25,6 +25,7 @@ type conn struct {
 	tcp  net.Conn  // the TCP connection itself, for the liveness check
 	tls  *tls.Conn // nil without TLS
 	sess session
+	used time.Time // when the last send on it ended
 }
 
 // dialer establishes confirmed connections: TCP connected and, with TLS,

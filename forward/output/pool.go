@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // pool is the Output of the network schemes: a bounded set of slots, each
@@ -218,6 +219,7 @@ func (p *pool) attempt(ctx context.Context, events [][]byte, resend bool) (n int
 	stop := context.AfterFunc(ctx, s.c.abort)
 	n, err = s.c.sess.send(events)
 	aborted := !stop()
+	s.c.used = time.Now()
 	p.c.acked.Add(uint64(n))
 	if err == nil && !aborted {
 		p.c.windows.Add(1)
@@ -236,13 +238,15 @@ func (p *pool) attempt(ctx context.Context, events [][]byte, resend bool) (n int
 // passes the liveness check, else a new one. One dial, no retry.
 func (p *pool) ensure(ctx context.Context, s *slot) error {
 	if s.c != nil {
-		err := s.c.check()
-		if err == nil {
+		if p.cfg.IdleTimeout > 0 && time.Since(s.c.used) > p.cfg.IdleTimeout {
+			p.discard(s)
+		} else if err := s.c.check(); err != nil {
+			p.discard(s)
+			if permanent(err) {
+				return err // a TLS alert: the receiver refuses us, redialing won't help
+			}
+		} else {
 			return nil
-		}
-		p.discard(s)
-		if permanent(err) {
-			return err // a TLS alert: the receiver refuses us, redialing won't help
 		}
 	}
 	c, err := p.dialer.dial(ctx)
@@ -251,6 +255,7 @@ func (p *pool) ensure(ctx context.Context, s *slot) error {
 		return err
 	}
 	p.c.created.Add(1)
+	c.used = time.Now()
 	s.c = c
 	return nil
 }

@@ -152,3 +152,18 @@ func TestConnectFailsFastWhenNobodyListens(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// A connection idle past IdleTimeout is redialed rather than trusted.
+func TestIdleConnectionIsRedialed(t *testing.T) {
+	r := startTCP(t, nil)
+	o := open(t, r.url("tcp"), Config{Connections: 1, IdleTimeout: 20 * time.Millisecond})
+	first := events(t.Name()+"-1", 5)
+	send(t, o, first)
+	time.Sleep(40 * time.Millisecond) // idle past the limit
+	evs := events(t.Name()+"-2", 5)
+	send(t, o, evs)
+	r.ledger.waitAll(t, append(first, evs...))
+	if st := o.Stats(); st.ConnectionsCreated != 2 || st.ConnectionsDestroyed != 1 || st.Failures != 0 {
+		t.Errorf("stats = %+v, want one quiet redial", st)
+	}
+}
