@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -53,7 +54,7 @@ func startKey(m *shardMeta, t tip, from stream.Position) (uint64, error) {
 	case stream.Latest:
 		return t.last + 1, nil
 	case stream.AtTimestamp:
-		return uint64(max(0, from.Timestamp.UnixNano())), nil
+		return timeKey(from.Timestamp), nil
 	case stream.AtSequence, stream.AfterSequence:
 		key, index, err := parseSequence(from.Sequence)
 		switch {
@@ -210,4 +211,16 @@ func (it *iterator) copyOut() []stream.Record {
 	clear(it.found) // drop references into the memory map
 	it.found = it.found[:0]
 	return recs
+}
+
+// timeKey is t as a record key, clamped to the range of Unix nanoseconds
+// (UnixNano is undefined outside it, and the zero Time is far outside).
+func timeKey(t time.Time) uint64 {
+	switch sec := t.Unix(); {
+	case sec < 0:
+		return 0
+	case sec >= math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	}
+	return uint64(t.UnixNano())
 }

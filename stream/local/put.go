@@ -200,7 +200,7 @@ func (s *Stream) commit(group []*putRequest, size int) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	nowTime := s.opts.Now()
-	now := uint64(max(1, nowTime.UnixNano()))
+	now := max(1, timeKey(nowTime))
 	fault := s.putFault.Load()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		records := tx.Bucket(bucketRecords)

@@ -230,11 +230,11 @@ func (s *Stream) route(k hashKey) *route {
 }
 
 // nowKey is the current time as a record key: Unix nanoseconds, at least 1.
-func (s *Stream) nowKey() uint64 { return uint64(max(1, s.opts.Now().UnixNano())) }
+func (s *Stream) nowKey() uint64 { return max(1, timeKey(s.opts.Now())) }
 
 // cutoffKey is the smallest record key retention keeps at now.
 func (s *Stream) cutoffKey(now time.Time) uint64 {
-	return uint64(max(0, now.Add(-s.opts.Retention).UnixNano()))
+	return timeKey(now.Add(-s.opts.Retention))
 }
 
 // expired reports whether a closed shard has passed retention: Kinesis

@@ -197,13 +197,13 @@ func readIterator(ctx context.Context, t *testing.T, s stream.Stream, it stream.
 	}
 }
 
-// readUntilEnd reads a closed shard until EndOfShard, polling through
-// empty batches.
-func readUntilEnd(ctx context.Context, t *testing.T, s stream.Stream, shardID string, from stream.Position) readResult {
+// readUntilEnd reads a closed shard, max records per Next, until
+// EndOfShard, polling through empty batches.
+func readUntilEnd(ctx context.Context, t *testing.T, s stream.Stream, shardID string, from stream.Position, max int) readResult {
 	t.Helper()
 	var all readResult
 	for range 50 {
-		res := readShard(ctx, t, s, shardID, from, 0)
+		res := readShard(ctx, t, s, shardID, from, max)
 		all.Records = append(all.Records, res.Records...)
 		all.Batches += res.Batches
 		if res.Ended {
