@@ -1,0 +1,366 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/checkpoint"
+)
+
+func TestDrainEmptyStream(t *testing.T) {
+	e := newEnv(t, 2)
+	drain(t, e.config("c"), newRecorder().process)
+}
+
+func TestDrainExactlyOnceAcrossRestart(t *testing.T) {
+	e := newEnv(t, 4)
+	want := e.put(t, 1000, spread)
+	rec := newRecorder()
+	drain(t, e.config("c"), rec.process)
+	rec.exactlyOnce(t, want)
+
+	want = append(want, e.put(t, 500, spread)...)
+	cfg := e.config("c")
+	cfg.Owner = "another-process"
+	drain(t, cfg, rec.process)
+	rec.exactlyOnce(t, want)
+
+	cps, err := e.store.List(context.Background(), "c")
+	if err != nil || len(cps) != 4 {
+		t.Fatalf("checkpoints: %+v %v", cps, err)
+	}
+	for _, cp := range cps {
+		if cp.Owner != "" {
+			t.Errorf("%s still leased to %s after Run returned", cp.ShardID, cp.Owner)
+		}
+	}
+}
+
+// Cancelling Run lets the batch in hand finish (its context stays alive)
+// and be checkpointed: a restart delivers nothing twice.
+func TestShutdownFinishesBatchInHand(t *testing.T) {
+	e := newEnv(t, 4)
+	want := e.put(t, 2000, spread)
+	rec := newRecorder()
+	ctx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	var batches atomic.Int32
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		if batches.Add(1) == 3 {
+			cancelRun()
+			// Run's context is cancelled; this one is not.
+			time.Sleep(50 * time.Millisecond)
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("process context cancelled with Run's: %w", ctx.Err())
+			}
+		}
+		return rec.process(ctx, shard, b)
+	}
+	cfg := e.config("c")
+	cfg.Drain = false
+	if err := Run(ctx, cfg, process); err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	if rec.total() >= len(want) {
+		t.Fatalf("everything was processed before the shutdown took effect; the test proves nothing")
+	}
+	drain(t, e.config("c"), rec.process)
+	rec.exactlyOnce(t, want)
+}
+
+// A crash in the middle of a batch re-delivers exactly the part of that
+// batch that process had not reported done — never more: the other shards
+// finish and checkpoint their batches in hand before Run returns. The bound
+// is therefore the unacknowledged records of the batch in hand, at most
+// MaxRecords per shard.
+func TestCrashRedeliversOnlyUnacknowledged(t *testing.T) {
+	e := newEnv(t, 4)
+	want := e.put(t, 2000, spread)
+	errCrash := errors.New("crash")
+
+	first := newRecorder()
+	var unacked []string
+	var calls atomic.Int32
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		if calls.Add(1) != 5 {
+			return first.process(ctx, shard, b)
+		}
+		half := len(b.Records) / 2
+		first.add(b.Records[:half])
+		for _, r := range b.Records[half:] {
+			unacked = append(unacked, string(r.Data))
+		}
+		return b.Records[half-1].SequenceNumber, errCrash
+	}
+	// The crashed process never releases its leases.
+	cfg := e.config("c")
+	cfg.Checkpoints = noRelease{e.store}
+	cfg.Owner = "crashed"
+	cfg.LeaseTTL = 300 * time.Millisecond
+	cfg.Drain = false
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Run(ctx, cfg, process); !errors.Is(err, errCrash) {
+		t.Fatalf("Run = %v, want the crash", err)
+	}
+	if len(unacked) == 0 {
+		t.Fatal("the crash did not happen mid-batch")
+	}
+
+	// A new owner takes the shards over once the leases expire.
+	second := newRecorder()
+	cfg = e.config("c")
+	cfg.Owner = "restarted"
+	drain(t, cfg, second.process)
+
+	var again []string
+	for d := range second.counts {
+		if first.counts[d] > 0 {
+			t.Errorf("%s was acknowledged before the crash and delivered again", d)
+		}
+	}
+	for _, d := range unacked {
+		if second.counts[d] != 1 {
+			t.Errorf("unacknowledged %s re-delivered %d times, want once", d, second.counts[d])
+		}
+		again = append(again, d)
+	}
+	all := newRecorder()
+	for d, n := range first.counts {
+		all.counts[d] += n
+	}
+	for d, n := range second.counts {
+		all.counts[d] += n
+	}
+	all.exactlyOnce(t, want)
+	t.Logf("re-delivered after the crash: %d records (the unacknowledged half of one batch of at most %d)", len(again), cfg.MaxRecords)
+}
+
+func TestConsumersAreIndependent(t *testing.T) {
+	e := newEnv(t, 3)
+	want := e.put(t, 600, spread)
+	a, b := newRecorder(), newRecorder()
+	drain(t, e.config("a"), a.process)
+	// b starts from the beginning although a has checkpointed everything.
+	drain(t, e.config("b"), b.process)
+	a.exactlyOnce(t, want)
+	b.exactlyOnce(t, want)
+	// And a has nothing left.
+	drain(t, e.config("a"), a.process)
+	a.exactlyOnce(t, want)
+}
+
+// Two owners of one consumer share the shards: a shard is never processed
+// by both at once, even with batches that outlast the lease TTL (renewal
+// keeps the lease), and when one owner stops the other takes its shards.
+func TestTwoOwnersNeverProcessOneShardAtOnce(t *testing.T) {
+	e := newEnv(t, 4)
+	var mu sync.Mutex
+	inflight := map[string]string{} // shard -> owner processing it
+	rec := newRecorder()
+	processAs := func(owner string) ProcessFunc {
+		return func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+			mu.Lock()
+			if other := inflight[shard]; other != "" {
+				t.Errorf("%s: %s processing while %s is", shard, owner, other)
+			}
+			inflight[shard] = owner
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				delete(inflight, shard)
+				mu.Unlock()
+			}()
+			d := time.Duration(rand.IntN(10)) * time.Millisecond
+			if rand.IntN(10) == 0 {
+				d = 800 * time.Millisecond // longer than the lease TTL
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(d):
+			}
+			return rec.process(ctx, shard, b)
+		}
+	}
+	cfg := e.config("shared")
+	cfg.Drain = false
+	cfg.LeaseTTL = 600 * time.Millisecond
+	cfg.MaxRecords = 20
+	cfgA, cfgB := cfg, cfg
+	cfgA.Owner, cfgB.Owner = "A", "B"
+	cancelA, doneA := runAsync(cfgA, processAs("A"))
+	cancelB, doneB := runAsync(cfgB, processAs("B"))
+	defer cancelB()
+	defer cancelA()
+
+	var want []string
+	for range 10 {
+		want = append(want, e.put(t, 50, spread)...)
+		time.Sleep(20 * time.Millisecond)
+	}
+	eventually(t, "half of the records", func() bool { return rec.total() >= len(want)/2 })
+	cancelA()
+	if err := wait(t, doneA); err != nil {
+		t.Fatalf("A: %v", err)
+	}
+	want = append(want, e.put(t, 200, spread)...)
+	eventually(t, "every record", func() bool {
+		for _, d := range want {
+			if rec.count(d) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	cancelB()
+	if err := wait(t, doneB); err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	dups := 0
+	for _, d := range want {
+		dups += rec.count(d) - 1
+	}
+	// Duplicates are legal (at least once) only when a lease is lost, which
+	// a loaded machine can cause; graceful handover makes none.
+	t.Logf("%d records, %d duplicates", len(want), dups)
+}
+
+// After a split, the children are read only once the parent is finished,
+// so one partition key's records are processed in order.
+func TestReshardingKeepsKeyOrder(t *testing.T) {
+	e := newEnv(t, 1)
+	one := func(int) string { return "the-key" }
+	want := e.put(t, 300, one)
+	ctx := context.Background()
+	if err := e.stream.SplitShard(ctx, "shardId-000000000000", "170141183460469231731687303715884105728"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, e.put(t, 300, one)...)
+	want = append(want, e.put(t, 300, spread)...)
+
+	rec := newRecorder()
+	drain(t, e.config("c"), rec.process)
+	rec.exactlyOnce(t, want)
+	var keyed []int
+	for _, d := range rec.order {
+		n, _ := strconv.Atoi(strings.TrimPrefix(d, "r"))
+		if n < 600 {
+			keyed = append(keyed, n)
+		}
+	}
+	if !slices.IsSorted(keyed) {
+		t.Fatalf("the key's records were processed out of order: %v", keyed)
+	}
+	cp, err := e.store.Get(ctx, "c", "shardId-000000000000")
+	if err != nil || !cp.Finished() {
+		t.Fatalf("parent checkpoint %+v %v, want SHARD_END", cp, err)
+	}
+}
+
+// An operator's Rewind takes effect on a running consumer: it drops the
+// shard and reads it again from the rewound position.
+func TestRewindWhileRunning(t *testing.T) {
+	e := newEnv(t, 1)
+	want := e.put(t, 250, spread)
+	rec := newRecorder()
+	cfg := e.config("c")
+	cfg.Drain = false
+	cfg.LeaseTTL = 300 * time.Millisecond
+	cancel, done := runAsync(cfg, rec.process)
+	defer cancel()
+	eventually(t, "first pass", func() bool { return rec.total() == len(want) })
+	if err := e.store.Rewind(context.Background(), "c", "shardId-000000000000", checkpoint.TrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "second pass", func() bool { return rec.total() == 2*len(want) })
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range want {
+		if n := rec.count(d); n != 2 {
+			t.Fatalf("%s delivered %d times, want 2", d, n)
+		}
+	}
+}
+
+func TestStartAtLatest(t *testing.T) {
+	e := newEnv(t, 2)
+	e.put(t, 100, spread)
+	rec := newRecorder()
+	var mu sync.Mutex
+	observed := map[string]bool{}
+	cfg := e.config("c")
+	cfg.Drain = false
+	cfg.StartAt = stream.Position{Kind: stream.Latest}
+	cfg.Observe = func(shard string, b stream.Batch) {
+		mu.Lock()
+		observed[shard] = true
+		mu.Unlock()
+	}
+	cancel, done := runAsync(cfg, rec.process)
+	defer cancel()
+	eventually(t, "both shards read", func() bool { mu.Lock(); defer mu.Unlock(); return len(observed) == 2 })
+	want := e.put(t, 100, spread)
+	eventually(t, "new records", func() bool { return rec.total() >= len(want) })
+	cancel()
+	if err := wait(t, done); err != nil {
+		t.Fatal(err)
+	}
+	rec.exactlyOnce(t, want)
+}
+
+// A process that reports part of a batch done without an error gets the
+// rest again.
+func TestPartialDoneRereadsTheRest(t *testing.T) {
+	e := newEnv(t, 1)
+	want := e.put(t, 300, spread)
+	rec := newRecorder()
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		n := max(1, len(b.Records)/3)
+		rec.add(b.Records[:n])
+		return b.Records[n-1].SequenceNumber, nil
+	}
+	drain(t, e.config("c"), process)
+	rec.exactlyOnce(t, want)
+}
+
+func TestContractViolationsStopRun(t *testing.T) {
+	e := newEnv(t, 1)
+	e.put(t, 10, spread)
+	for name, process := range map[string]ProcessFunc{
+		"no progress": func(context.Context, string, stream.Batch) (string, error) { return "", nil },
+		"done not in batch": func(context.Context, string, stream.Batch) (string, error) {
+			return "99999999999999999999999999999999999999", nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := Run(ctx, e.config(name), process); err == nil || ctx.Err() != nil {
+				t.Fatalf("Run = %v", err)
+			}
+			cp, _ := e.store.Get(ctx, name, "shardId-000000000000")
+			if cp.Sequence != "" || cp.Owner != "" {
+				t.Fatalf("checkpoint after the violation: %+v", cp)
+			}
+		})
+	}
+}
+
+func TestConfigRequired(t *testing.T) {
+	if err := Run(context.Background(), Config{}, nil); err == nil {
+		t.Fatal("Run with an empty config succeeded")
+	}
+}

@@ -1,0 +1,144 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/elbstream/elbstream/stream/checkpoint"
+)
+
+// Why a shard's lease ended under a running worker.
+var (
+	errLeaseLost = errors.New("lease lost")
+	errRewound   = errors.New("checkpoint rewound")
+)
+
+// shardLease keeps one shard's lease for a worker: it renews it in the
+// background and moves the checkpoint under it. Renewal and Set are
+// serialized, so a renewal can tell a Rewind (the stored sequence is not
+// the one this lease last wrote) from its own writes.
+type shardLease struct {
+	store           checkpoint.Store
+	consumer, shard string
+	owner           string
+	ttl             time.Duration
+	log             func(msg string, args ...any)
+	ctx             context.Context // outlives Run's ctx by the shutdown grace
+	cancel          context.CancelCauseFunc
+	mu              sync.Mutex
+	seq             string    // the stored sequence as of our last write or acquire
+	until           time.Time // lease end as of the last renewal, local clock
+	lost            bool      // no more writes: the lease ended or was rewound
+}
+
+// newShardLease takes over a lease just acquired at cp; its context, a
+// child of parent, is cancelled when the lease is lost.
+func newShardLease(parent context.Context, store checkpoint.Store, cp checkpoint.Checkpoint, owner string, ttl time.Duration, acquiredAt time.Time, log func(string, ...any)) *shardLease {
+	ctx, cancel := context.WithCancelCause(parent)
+	return &shardLease{
+		store: store, consumer: cp.Consumer, shard: cp.ShardID, owner: owner, ttl: ttl, log: log,
+		ctx: ctx, cancel: cancel, seq: cp.Sequence, until: acquiredAt.Add(ttl),
+	}
+}
+
+// keep renews the lease every ttl/3 until stop is closed or the lease is
+// lost. When renewals fail it gives up ttl/6 before the lease ends, so
+// that the worker stops before another owner may take the shard.
+func (l *shardLease) keep(stop <-chan struct{}) {
+	t := time.NewTicker(l.ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-l.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := l.renew(); err != nil {
+			l.drop(err)
+			return
+		}
+	}
+}
+
+func (l *shardLease) renew() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost {
+		return errLeaseLost
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(l.ctx, l.ttl/3)
+	cp, err := l.store.Acquire(ctx, l.consumer, l.shard, l.owner, l.ttl)
+	cancel()
+	switch {
+	case err == nil && cp.Sequence != l.seq:
+		return fmt.Errorf("%w from %q to %q", errRewound, l.seq, cp.Sequence)
+	case err == nil:
+		l.until = start.Add(l.ttl)
+		return nil
+	case errors.Is(err, checkpoint.ErrLeaseHeld):
+		return fmt.Errorf("%w: %w", errLeaseLost, err)
+	case time.Until(l.until) < l.ttl/6:
+		return fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err)
+	}
+	l.log("consumer: renew lease failed, retrying", "shard", l.shard, "err", err)
+	return nil
+}
+
+// drop ends the lease for the worker: no more writes, contexts cancelled.
+func (l *shardLease) drop(cause error) {
+	l.mu.Lock()
+	l.lost = true
+	l.mu.Unlock()
+	l.cancel(cause)
+}
+
+// set checkpoints seq, retrying failures that are not fencing with a
+// capped backoff while the lease lasts.
+func (l *shardLease) set(seq string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		if l.lost {
+			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, context.Cause(l.ctx))
+		}
+		ctx, cancel := context.WithTimeout(l.ctx, max(l.ttl/3, time.Second))
+		err := l.store.Set(ctx, l.consumer, l.shard, l.owner, seq)
+		cancel()
+		switch {
+		case err == nil:
+			l.seq = seq
+			return nil
+		case errors.Is(err, checkpoint.ErrNotOwner):
+			l.lost = true
+			l.cancel(fmt.Errorf("%w: %w", errLeaseLost, err))
+			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
+		case errors.Is(err, checkpoint.ErrBackwards), l.ctx.Err() != nil:
+			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
+		}
+		d := backoff(attempt)
+		if time.Until(l.until)-d < l.ttl/6 {
+			return fmt.Errorf("consumer: checkpoint %s at %s (lease ending): %w", l.shard, seq, err)
+		}
+		l.log("consumer: checkpoint failed, retrying", "shard", l.shard, "err", err)
+		if err := sleep(l.ctx, d); err != nil {
+			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
+		}
+	}
+}
+
+// release gives the lease back unless it was lost to another owner.
+func (l *shardLease) release() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), 5*time.Second)
+	defer cancel()
+	err := l.store.Release(ctx, l.consumer, l.shard, l.owner)
+	if err != nil && !errors.Is(err, checkpoint.ErrNotOwner) {
+		l.log("consumer: release lease failed (it will expire)", "shard", l.shard, "err", err)
+	}
+	l.cancel(context.Canceled)
+}
