@@ -23,40 +23,49 @@ func benchEntries(n, size int) []stream.Entry {
 	return es
 }
 
-// BenchmarkPut: one writer, 500-entry puts of 1 KiB records on 4 shards,
-// each put fsync'd.
+// BenchmarkPut: one writer, puts of 1 KiB records on 4 shards, each put
+// one fsync'd transaction.
 func BenchmarkPut(b *testing.B) {
-	s := openTemp(b, local.Options{Shards: 4})
-	es := benchEntries(500, 1024)
-	ctx := context.Background()
-	b.SetBytes(500 * 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := s.Put(ctx, es); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{1, 100, 500} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			s := openTemp(b, local.Options{Shards: 4})
+			es := benchEntries(n, 1024)
+			ctx := context.Background()
+			b.SetBytes(int64(n) * 1024)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Put(ctx, es); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "records/s")
 }
 
-// BenchmarkPutParallel: GOMAXPROCS×4 writers of 100-entry puts of 1 KiB
-// records; concurrent puts share commits (group commit).
+// BenchmarkPutParallel: 8 writers (4 per GOMAXPROCS) of puts of 1 KiB
+// records; puts that queue up share a commit (group commit). Compare with
+// BenchmarkPut at the same put size.
 func BenchmarkPutParallel(b *testing.B) {
-	s := openTemp(b, local.Options{Shards: 4})
-	es := benchEntries(100, 1024)
-	ctx := context.Background()
-	b.SetBytes(100 * 1024)
-	b.ReportAllocs()
-	b.SetParallelism(4)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := s.Put(ctx, es); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "records/s")
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			s := openTemp(b, local.Options{Shards: 4})
+			es := benchEntries(n, 1024)
+			ctx := context.Background()
+			b.SetBytes(int64(n) * 1024)
+			b.ReportAllocs()
+			b.SetParallelism(4)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.Put(ctx, es); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }
 
 // BenchmarkRead: reading 1 KiB records back, 10,000 per Next, from one
