@@ -32,6 +32,9 @@ type Handler struct {
 	Metrics io.Writer
 	// Namespace of the metrics. Default: DefaultNamespace ("elbstream").
 	Namespace string
+
+	// clock, when set, replaces time.Now for the deadline stop (tests).
+	clock func() time.Time
 }
 
 // Handle processes one Lambda event. For an SQS batch it returns an
@@ -56,6 +59,9 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 	}
 	stopAt, writeBy := h.deadlines(ctx, began)
 	run := h.Ingester.start(ctx, stopAt, writeBy)
+	if h.clock != nil {
+		run.now = h.clock
+	}
 
 	var hop int
 	var tasks [][]Task // per notification
@@ -176,10 +182,13 @@ const invokeTimeout = 10 * time.Second
 // continuation could not be started.
 func failed(rs []*Result, contErr error) bool {
 	for _, r := range rs {
-		if r.Err() == nil {
+		if _, ok := r.Resume(); ok {
+			if contErr != nil {
+				return true
+			}
 			continue
 		}
-		if _, ok := r.Resume(); !ok || contErr != nil {
+		if r.Err() != nil {
 			return true
 		}
 	}

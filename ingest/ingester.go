@@ -62,6 +62,7 @@ type Run struct {
 	limits  stream.Limits
 	agg     kpl.Aggregator
 	stopAt  time.Time // zero: never stop reading early
+	now     func() time.Time
 	stopped bool
 	results []*Result
 	closed  bool
@@ -155,6 +156,7 @@ func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
 		stats:  stats,
 		limits: limitsOf(in.Stream),
 		stopAt: stopAt,
+		now:    time.Now,
 		w:      NewWriter(wctx, in.Stream, in.Config.Writer, stats),
 	}
 	r.agg.MaxBytes = r.limits.MaxRecordBytes
@@ -219,7 +221,7 @@ func (r *Run) err() error {
 
 // expired reports whether reading must stop now.
 func (r *Run) expired() bool {
-	return !r.stopAt.IsZero() && !time.Now().Before(r.stopAt)
+	return !r.stopAt.IsZero() && !r.now().Before(r.stopAt)
 }
 
 // ingest reads content, whose first byte is at offset start of the
