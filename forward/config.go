@@ -15,11 +15,12 @@ type Config struct {
 	// by it, whatever the batch sizes. It is raised to Window if smaller.
 	// Default: 4 × Window.
 	MaxInFlight int
-	// CheckpointInterval spaces out the checkpoints the loop writes while a
-	// batch is being delivered; a batch's last checkpoint is always written.
-	// Zero checkpoints after every acknowledged window that completes a
-	// record, which bounds redelivery after a crash to the window in
-	// flight. Default: 0.
+	// CheckpointInterval bounds how long the loop delivers one batch
+	// before it hands what is acknowledged so far to the consumer to
+	// checkpoint; the consumer then reads the rest of the batch again. It
+	// matters when the receiver is slow: a batch (up to MaxRecords records)
+	// is otherwise checkpointed only once delivered in full. Negative:
+	// checkpoint whole batches only. Default: 5s.
 	CheckpointInterval time.Duration
 	// MinBackoff and MaxBackoff bound the jittered, doubling wait between
 	// retries of a failed Send in the loop. Default: 100ms and 10s.
@@ -36,6 +37,7 @@ const (
 	defaultMinBackoff   = 100 * time.Millisecond
 	defaultMaxBackoff   = 10 * time.Second
 	defaultSafetyMargin = time.Second
+	defaultCheckpoint   = 5 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -59,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = c.MinBackoff
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = defaultCheckpoint
 	}
 	if c.SafetyMargin <= 0 {
 		c.SafetyMargin = defaultSafetyMargin

@@ -112,7 +112,8 @@ type delivery struct {
 	// retry makes a failed Send wait and try again (the loop) instead of
 	// ending the delivery (the Lambda handler).
 	retry bool
-	// stop, once closed, ends the delivery after the window in hand.
+	// stop, once closed, ends the delivery after the window in hand, as
+	// soon as at least one record is fully acknowledged (errStopped).
 	stop <-chan struct{}
 	// progress, if set, is called after an acknowledged window with the
 	// number of leading records now fully acknowledged, when it grew. Its
@@ -146,7 +147,9 @@ func (c *core) deliver(ctx context.Context, recs records, d delivery) (int, erro
 				err = perr
 			}
 		}
-		if err == nil && !last && stopped(d.stop) {
+		// Stop only with progress to report: a consumer.ProcessFunc may not
+		// return without an error and without a record done.
+		if err == nil && !last && acked > 0 && stopped(d.stop) {
 			err = errStopped
 		}
 		return err
@@ -229,7 +232,14 @@ func (c *core) send(ctx context.Context, w *window, d delivery, acked *int) erro
 		wait := c.backoff(attempt)
 		attempt++
 		c.log.Warn("send failed, retrying", "shard", d.shardID, "attempt", attempt, "wait", wait, "err", err)
-		if !sleep(ctx, d.stop, wait) {
+		stop := d.stop
+		if *acked == 0 {
+			stop = nil // nothing to report yet: keep trying until ctx ends
+		}
+		if !sleep(ctx, stop, wait) {
+			if ctx.Err() == nil {
+				return errStopped
+			}
 			return err
 		}
 	}

@@ -137,18 +137,27 @@ func (r *beatsReceiver) start() {
 	}
 	done := make(chan struct{})
 	go func() {
+		var held sync.WaitGroup
 		defer close(done)
+		defer held.Wait()
 		for b := range srv.ReceiveChan() {
 			ids := make([]string, len(b.Events))
 			for i, e := range b.Events {
 				ids[i], _ = e.(string)
 			}
 			r.ledger.received(ids)
-			if r.hold != nil {
-				r.hold(len(ids))
+			if r.hold == nil {
+				r.ledger.acked(len(ids))
+				b.ACK()
+				continue
 			}
-			r.ledger.acked(len(ids))
-			b.ACK()
+			// Batches of all connections are held at once, as a
+			// Logstash with a busy pipeline holds them.
+			held.Go(func() {
+				r.hold(len(ids))
+				r.ledger.acked(len(ids))
+				b.ACK()
+			})
 		}
 	}()
 	r.mu.Lock()
@@ -158,7 +167,11 @@ func (r *beatsReceiver) start() {
 
 // stop kills the receiver: listener and connections close, batches not
 // yet acknowledged are never acknowledged.
-func (r *beatsReceiver) stop() {
+func (r *beatsReceiver) stop() { r.kill(nil) }
+
+// kill stops the receiver like stop; release, if set, is called once the
+// server is closed, to let a hold return.
+func (r *beatsReceiver) kill(release func()) {
 	r.mu.Lock()
 	srv, done := r.srv, r.done
 	r.srv = nil
@@ -167,6 +180,9 @@ func (r *beatsReceiver) stop() {
 		return
 	}
 	srv.Close()
+	if release != nil {
+		release()
+	}
 	<-done
 	r.ledger.mu.Lock()
 	r.ledger.outstanding = 0
@@ -240,4 +256,26 @@ func listenRetry(t testing.TB, addr string) net.Listener {
 	}
 	t.Fatalf("listen %s: %v", addr, err)
 	return nil
+}
+
+func (l *ledger) arrivalsNow() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.arrivals
+}
+
+func (l *ledger) maxOutstandingNow() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.maxOutstanding
+}
+
+func (l *ledger) seenSet() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := make(map[string]int, len(l.seen))
+	for k, v := range l.seen {
+		m[k] = v
+	}
+	return m
 }

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	lumberlog "github.com/elastic/go-lumber/log"
+	lumber "github.com/elastic/go-lumber/server/v2"
+
+	"github.com/elbstream/elbstream/stream"
+	"github.com/elbstream/elbstream/stream/kpl"
+	"github.com/elbstream/elbstream/stream/local"
+)
+
+func init() { lumberlog.Logger = quietLogger{} }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+func (quietLogger) Println(...any)        {}
+func (quietLogger) Print(...any)          {}
+
+// buildBinary builds elbstream once per test binary run.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "elbstream-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "elbstream")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func elbstreamBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// writeEvents fills a new local stream in dir with records KPL records of
+// perRec JSON events each, and returns the event ids.
+func writeEvents(t *testing.T, dir string, shards, records, perRec int) []string {
+	t.Helper()
+	s, err := local.Open(dir, local.Options{Shards: shards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var ids []string
+	var a kpl.Aggregator
+	var entries []stream.Entry
+	for r := range records {
+		for i := range perRec {
+			id := fmt.Sprintf("%s-%d-%d", t.Name(), r, i)
+			e := fmt.Appendf(nil, `{"@timestamp":"2026-03-01T12:00:00Z","event":{"id":%q},"message":"line %d of record %d"}`, id, i, r)
+			if ok, err := a.Add(kpl.Record{PartitionKey: strconv.Itoa(r), Data: e, Position: -1}); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			ids = append(ids, id)
+		}
+		entries = append(entries, a.Flush())
+	}
+	for len(entries) > 0 {
+		n := min(len(entries), 200)
+		res, err := s.Put(context.Background(), entries[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if !r.OK() {
+				t.Fatalf("put: %+v", r)
+			}
+		}
+		entries = entries[n:]
+	}
+	return ids
+}
+
+// lumberReceiver is go-lumber's beats server counting events by event.id.
+// gate, when set, is called before each batch is acknowledged.
+type lumberReceiver struct {
+	addr string
+	srv  *lumber.Server
+	done chan struct{}
+
+	mu       sync.Mutex
+	seen     map[string]int
+	arrivals int
+	gate     func(arrivals int)
+}
+
+func startLumber(t *testing.T, gate func(arrivals int)) *lumberReceiver {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func(data []byte, v any) error {
+		var e struct {
+			Event struct{ ID string } `json:"event"`
+		}
+		if err := json.Unmarshal(data, &e); err != nil {
+			return err
+		}
+		*(v.(*any)) = e.Event.ID
+		return nil
+	}
+	srv, err := lumber.NewWithListener(ln, lumber.JSONDecoder(decode), lumber.Keepalive(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &lumberReceiver{addr: ln.Addr().String(), srv: srv, done: make(chan struct{}), seen: map[string]int{}, gate: gate}
+	go func() {
+		defer close(r.done)
+		for b := range srv.ReceiveChan() {
+			r.mu.Lock()
+			for _, e := range b.Events {
+				r.seen[e.(string)]++
+			}
+			r.arrivals += len(b.Events)
+			n := r.arrivals
+			r.mu.Unlock()
+			if r.gate != nil {
+				r.gate(n)
+			}
+			b.ACK()
+		}
+	}()
+	t.Cleanup(func() { srv.Close(); <-r.done })
+	return r
+}
+
+func (r *lumberReceiver) report(ids []string) (missing, dups int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, id := range ids {
+		if r.seen[id] == 0 {
+			missing++
+		}
+	}
+	return missing, r.arrivals - len(r.seen)
+}
+
+func TestForwardBinaryDrain(t *testing.T) {
+	bin := elbstreamBinary(t)
+	dir := t.TempDir()
+	ids := writeEvents(t, dir+"/events", 2, 80, 25)
+	rcv := startLumber(t, nil)
+	cmd := exec.Command(bin, "forward", "--from", "local://"+dir+"/events", "--to", "beats://"+rcv.addr, "--drain",
+		"--checkpoints", "local://"+dir+"/cp.db")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	if missing, dups := rcv.report(ids); missing != 0 || dups != 0 {
+		t.Errorf("%d of %d missing, %d duplicates", missing, len(ids), dups)
+	}
+	if !strings.Contains(stderr.String(), fmt.Sprintf("%d acknowledged", len(ids))) {
+		t.Errorf("summary does not reconcile:\n%s", stderr.String())
+	}
+}
+
+// TestForwardBinaryKilledAndRestarted SIGKILLs the forwarder while the
+// receiver holds a window unacknowledged, then restarts it: every event
+// arrives, and only events of the batches in hand arrive twice.
+func TestForwardBinaryKilledAndRestarted(t *testing.T) {
+	const shards, records, perRec, window, maxRecords = 3, 120, 20, 50, 5
+	bin := elbstreamBinary(t)
+	dir := t.TempDir()
+	ids := writeEvents(t, dir+"/events", shards, records, perRec)
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	rcv := startLumber(t, func(arrivals int) {
+		if arrivals >= len(ids)/3 {
+			once.Do(func() { close(reached) })
+			<-release // hold this window until the forwarder is dead
+		}
+	})
+	args := []string{"forward", "--from", "local://" + dir + "/events", "--to", "beats://" + rcv.addr, "--drain",
+		"--checkpoints", "local://" + dir + "/cp.db", "--connections", "1", "--window", strconv.Itoa(window),
+		"--max-records", strconv.Itoa(maxRecords), "--lease-ttl", "1s"}
+	first := exec.Command(bin, args...)
+	var stderr bytes.Buffer
+	first.Stderr = &stderr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(30 * time.Second):
+		first.Process.Kill()
+		t.Fatalf("a third of the events never arrived:\n%s", stderr.String())
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.Wait()
+	close(release)
+
+	second := exec.Command(bin, args...)
+	out, err := second.CombinedOutput()
+	if err != nil {
+		t.Fatalf("restart: %v\n%s", err, out)
+	}
+	missing, dups := rcv.report(ids)
+	if missing != 0 {
+		t.Errorf("%d of %d events never arrived", missing, len(ids))
+	}
+	// The consumer checkpoints each batch once delivered: what was sent
+	// and not checkpointed is at most the batch in hand of each shard.
+	if bound := shards * maxRecords * perRec; dups > bound {
+		t.Errorf("%d duplicates, more than %d (the batch in hand of each shard)", dups, bound)
+	}
+	t.Logf("%d events, %d duplicates after SIGKILL", len(ids), dups)
+}
+
+// TestForwardBinarySIGTERM stops the forwarder with SIGTERM: it exits 0
+// with a summary, and a restart delivers the rest.
+func TestForwardBinarySIGTERM(t *testing.T) {
+	const shards, perRec = 2, 20
+	bin := elbstreamBinary(t)
+	dir := t.TempDir()
+	ids := writeEvents(t, dir+"/events", shards, 100, perRec)
+	reached := make(chan struct{})
+	var once sync.Once
+	rcv := startLumber(t, func(arrivals int) {
+		if arrivals >= len(ids)/3 {
+			once.Do(func() { close(reached) })
+		}
+	})
+	args := []string{"forward", "--from", "local://" + dir + "/events", "--to", "beats://" + rcv.addr,
+		"--checkpoints", "local://" + dir + "/cp.db", "--connections", "1", "--window", "40"}
+	cmd := exec.Command(bin, args...) // no --drain: runs until stopped
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	<-reached
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "acknowledged") {
+		t.Errorf("no summary:\n%s", stderr.String())
+	}
+	out, err := exec.Command(bin, append(args, "--drain")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("restart: %v\n%s", err, out)
+	}
+	missing, dups := rcv.report(ids)
+	if missing != 0 {
+		t.Errorf("%d of %d events never arrived", missing, len(ids))
+	}
+	if dups > shards*perRec {
+		t.Errorf("%d duplicates after a graceful stop, more than a record per shard", dups)
+	}
+}
