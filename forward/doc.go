@@ -19,7 +19,7 @@
 //
 // # Delivery guarantee
 //
-// At least once, in order per shard, with duplicates bounded by the window:
+// At least once, in order per shard, with bounded duplicates:
 //
 //   - A position in a shard — the consumer's checkpoint, or in Lambda the
 //     part of a batch not reported as failed — moves past record R only
@@ -29,30 +29,38 @@
 //     (json_lines) it is weaker: the events were written to the socket and
 //     flushed, which Logstash does not confirm; events in transit when the
 //     connection or Logstash dies are lost. Use beats:// when that matters.
-//   - The long-running loop checkpoints after every acknowledged window that
-//     completes a record ([Config.CheckpointInterval] can space the writes
-//     out), and once more when a batch ends. After a crash, a killed
-//     receiver, a lost lease or SIGKILL, delivery resumes at the first
-//     record not checkpointed. What is sent twice is therefore at most, per
-//     shard, the window in flight at the failure plus the events of the
-//     record it had started (a record's events are all or nothing for the
-//     checkpoint), plus whatever was acknowledged within one
-//     CheckpointInterval. Events carry a deterministic event.id; Logstash
-//     pipelines that index with document_id => "%{[event][id]}" turn these
-//     duplicates into overwrites.
+//   - The long-running loop hands each batch's acknowledged records to the
+//     consumer (package stream/consumer), which checkpoints them under the
+//     shard's lease when the batch is done — or earlier, when delivering
+//     it takes longer than [Config.CheckpointInterval]. After a crash, a
+//     lost lease or SIGKILL, delivery resumes after the last checkpoint, so
+//     what is sent twice is at most, per shard, the batch in hand
+//     (consumer.Config.MaxRecords records, `--max-records`). A receiver
+//     that dies or drops the connection costs less: the output resends
+//     only the events it had not acknowledged, at most the events in
+//     flight ([Config.MaxInFlight]). Events carry a deterministic
+//     event.id; Logstash pipelines that index with
+//     document_id => "%{[event][id]}" turn duplicates into overwrites.
 //   - On SIGTERM (Run's context cancelled) the window in hand finishes and
-//     is acknowledged, the checkpoint is written, and Run returns; no new
-//     window is started.
+//     is acknowledged, the records it completed are checkpointed, and Run
+//     returns nil; no new window is started. Only a record whose events
+//     were partly sent is sent again on restart.
 //   - A record that cannot be deaggregated (bad checksum, malformed
 //     protobuf) cannot be delivered by any retry: it is skipped, counted in
 //     [Stats.Malformed], logged with its shard and sequence number, and
 //     passed by the checkpoint so the shard does not stall. Its bytes stay
 //     in the stream for the retention period for inspection.
 //
-// A failed Send is retried by the loop with capped, jittered backoff until
-// it succeeds or Run is stopped (the output redials and resends what was not
-// acknowledged). The Lambda handler does not retry: it reports the first
-// record not fully acknowledged as the batch item failure and lets Lambda
-// retry from there, and it stops [Config.SafetyMargin] before its deadline
-// so it always returns an answer.
+// The output retries transient failures inside Send (redialing and
+// resending what was not acknowledged); a Send that still fails is retried
+// by the loop with capped, jittered backoff until it succeeds or Run is
+// stopped. An event the output refuses as invalid (not a JSON object) is
+// skipped and counted like a malformed record.
+//
+// The Lambda handler does not retry beyond what Send does within the
+// invocation: it reports the first record not fully acknowledged as the
+// batch item failure, so that Lambda checkpoints everything before it and
+// retries from it, and it stops [Config.SafetyMargin] before its deadline
+// so that it always answers. Duplicates there are bounded by the events of
+// the records from the failed one onwards that had reached the receiver.
 package forward
