@@ -181,10 +181,13 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 			return nil, nil
 		}
 		if ctx.Err() != nil {
-			if errors.Is(err, ctx.Err()) {
-				err = last // it failed waiting for a slot or a dial: nothing new
+			// This attempt was most likely cut short by ctx (a dial or ACK
+			// wait interrupted reads "i/o timeout"): an earlier failure
+			// says more about why nothing got through.
+			if last == nil && !errors.Is(err, ctx.Err()) {
+				last = err
 			}
-			return ctx.Err(), err
+			return ctx.Err(), last
 		}
 		if permanent(err) {
 			return err, last

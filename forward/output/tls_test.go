@@ -107,7 +107,7 @@ func TestTLS(t *testing.T) {
 	t.Run("beats/tls-to-clear-text", func(t *testing.T) {
 		r := startBeats(t, nil, nil)
 		o := open(t, r.url("beats+tls"), Config{TLS: TLSConfig{CAFile: pki.CAFile}, MaxBackoff: 50 * time.Millisecond})
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		err := o.Send(ctx, events(t.Name(), 1))
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tls handshake") {
