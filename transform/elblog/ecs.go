@@ -1,0 +1,415 @@
+package elblog
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// The ECS writers. Field numbers in comments are AWS's (1-based); indexes in
+// code are 0-based. See doc.go for the full mapping.
+
+// ecsHTTP writes CLB (o = 0) and ALB (o = 1) lines: ALB's first 16 fields
+// are CLB's 15 with the request type in front.
+func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
+	v := &e.f.v
+	status, hasStatus := e.f.num[7+o], e.has(7+o)
+	method, url, version := e.request(11 + o)
+	// A CLB TCP or SSL listener logs "-" status codes and "- - - " requests.
+	tcp := f == CLB && !hasStatus && method == nil && url == nil
+
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = timestamp(dst, v[o])
+
+	dst, obj := open(dst, `"event":{`)
+	dst = append(dst, `"id":"`...)
+	dst = e.eventID(dst, p)
+	if tcp {
+		dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+	} else {
+		dst = append(dst, `"kind":"event","category":"web","dataset":"aws.elb",`...)
+	}
+	if hasStatus {
+		if status < 400 {
+			dst = append(dst, `"outcome":"success",`...)
+		} else {
+			dst = append(dst, `"outcome":"failure",`...)
+		}
+	}
+	if f == ALB {
+		dst = e.optTimestamp(dst, `"start":"`, 21) // request_creation_time
+	}
+	dst = e.closeTop(dst, obj, tkEvent)
+
+	dst, obj = open(dst, `"cloud":{`)
+	dst = append(dst, `"provider":"aws",`...)
+	dst = e.closeTop(dst, obj, tkCloud)
+
+	dst, obj = open(dst, `"source":{`)
+	dst = e.ipPort(dst, 2+o)
+	if tcp {
+		dst = e.optUint(dst, `"bytes":`, 9+o)
+	}
+	dst = e.closeTop(dst, obj, tkSource)
+
+	dst, obj = open(dst, `"destination":{`)
+	if tcp {
+		dst = e.optUint(dst, `"bytes":`, 10+o)
+	}
+	if f == ALB {
+		dst = e.optStr(dst, `"domain":"`, 18) // domain_name (SNI)
+	}
+	dst = e.closeTop(dst, obj, tkDestination)
+
+	dst, obj = open(dst, `"http":{`)
+	if !tcp {
+		sub := len(dst)
+		dst = append(dst, `"request":{`...)
+		if method != nil {
+			dst = append(dst, `"method":"`...)
+			dst = e.raw(dst, method)
+		}
+		if e.has(9 + o) {
+			dst = wrap(e.optUint(append(dst, `"body":{`...), `"bytes":`, 9+o))
+		}
+		dst = closeObj(dst, sub)
+		sub = len(dst)
+		dst = append(dst, `"response":{`...)
+		dst = e.optUint(dst, `"status_code":`, 7+o)
+		if e.has(10 + o) {
+			dst = wrap(e.optUint(append(dst, `"body":{`...), `"bytes":`, 10+o))
+		}
+		dst = closeObj(dst, sub)
+		if version != nil {
+			dst = append(dst, `"version":"`...)
+			dst = e.raw(dst, version)
+		}
+	}
+	dst = e.closeTop(dst, obj, tkHTTP)
+
+	dst, obj = open(dst, `"url":{`)
+	if url != nil {
+		dst = e.url(dst, url)
+	}
+	dst = e.closeTop(dst, obj, tkURL)
+
+	dst, obj = open(dst, `"user_agent":{`)
+	dst = e.optStr(dst, `"original":"`, 12+o)
+	dst = e.closeTop(dst, obj, tkUserAgent)
+
+	dst, obj = open(dst, `"tls":{`)
+	dst = e.optStr(dst, `"cipher":"`, 13+o)
+	dst = e.tlsVersion(dst, 14+o)
+	dst = e.closeTop(dst, obj, tkTLS)
+
+	if f == ALB {
+		dst, obj = open(dst, `"trace":{`)
+		dst = e.optStr(dst, `"id":"`, 17)
+		dst = e.closeTop(dst, obj, tkTrace)
+	}
+
+	dst, obj = open(dst, `"aws":{`)
+	elb := len(dst)
+	dst = append(dst, `"elb":{`...)
+	if f == ALB {
+		dst = e.optStr(dst, `"type":"`, 0)
+	}
+	dst = e.optStr(dst, `"name":"`, 1+o)
+	if tcp {
+		dst = append(dst, `"protocol":"tcp",`...)
+	} else {
+		dst = append(dst, `"protocol":"http",`...)
+	}
+	sub := len(dst)
+	dst = append(dst, `"backend":{`...)
+	dst = e.ipPort(dst, 3+o)
+	if e.has(8 + o) {
+		dst = append(dst, `"http":{"response":{`...)
+		dst = wrap(wrap(e.optUint(dst, `"status_code":`, 8+o)))
+	}
+	dst = closeObj(dst, sub)
+	dst = e.seconds(dst, `"request_processing_time":{"sec":`, 4+o)
+	dst = e.seconds(dst, `"backend_processing_time":{"sec":`, 5+o)
+	dst = e.seconds(dst, `"response_processing_time":{"sec":`, 6+o)
+	dst = e.optStr(dst, `"ssl_protocol":"`, 14+o)
+	if f == ALB {
+		if e.has(16) {
+			dst = wrap(e.optStr(append(dst, `"target_group":{`...), `"arn":"`, 16))
+		}
+		if e.has(19) {
+			dst = wrap(e.optStr(append(dst, `"chosen_cert":{`...), `"arn":"`, 19))
+		}
+		dst = e.optUint(dst, `"matched_rule_priority":`, 20)
+		dst = e.list(dst, `"action_executed":[`, 22, ',')
+		dst = e.optStr(dst, `"redirect_url":"`, 23)
+		if e.has(24) {
+			dst = wrap(e.optStr(append(dst, `"error":{`...), `"reason":"`, 24))
+		}
+		dst = e.list(dst, `"target_port":[`, 25, ' ')
+		dst = e.list(dst, `"target_status_code":[`, 26, ' ')
+		dst = e.optStr(dst, `"classification":"`, 27)
+		dst = e.optStr(dst, `"classification_reason":"`, 28)
+		dst = e.optStr(dst, `"conn_trace_id":"`, 29)
+		dst = e.optStr(dst, `"transformed_host":"`, 30)
+		dst = e.optStr(dst, `"transformed_uri":"`, 31)
+		dst = e.optStr(dst, `"request_transform_status":"`, 32)
+	}
+	dst = e.extra(dst, `"extra":"`)
+	dst = closeObj(dst, elb)
+	dst = e.closeTop(dst, obj, tkAWS)
+	return e.endEvent(dst, shapeOf(f))
+}
+
+// seconds appends key (`"name":{"sec":`), the decimal seconds of field i
+// and `},`, unless the field is -1 or -.
+func (e *Encoder) seconds(dst []byte, key string, i int) []byte {
+	if !e.has(i) {
+		return dst
+	}
+	return wrap(e.optSeconds(dst, key, i))
+}
+
+// tlsVersion appends tls.version and tls.version_protocol derived from
+// field i, when it names a known protocol.
+func (e *Encoder) tlsVersion(dst []byte, i int) []byte {
+	if !e.has(i) {
+		return dst
+	}
+	version, protocol, ok := tlsVersion(e.f.v[i])
+	if !ok {
+		return dst
+	}
+	dst = append(dst, `"version":"`...)
+	dst = append(dst, version...)
+	dst = append(dst, `","version_protocol":"`...)
+	dst = append(dst, protocol...)
+	return append(dst, '"', ',')
+}
+
+// url appends url.original and its cheap parts.
+func (e *Encoder) url(dst, u []byte) []byte {
+	dst = append(dst, `"original":"`...)
+	dst = e.raw(dst, u)
+	p := splitURL(u)
+	if len(p.scheme) > 0 {
+		dst = append(dst, `"scheme":"`...)
+		dst = e.raw(dst, p.scheme)
+	}
+	if len(p.domain) > 0 {
+		dst = append(dst, `"domain":"`...)
+		dst = e.raw(dst, p.domain)
+	}
+	if p.hasPort {
+		dst = append(dst, `"port":`...)
+		dst = strconv.AppendUint(dst, p.port, 10)
+		dst = append(dst, ',')
+	}
+	if len(p.path) > 0 {
+		dst = append(dst, `"path":"`...)
+		dst = e.raw(dst, p.path)
+	}
+	if len(p.query) > 0 {
+		dst = append(dst, `"query":"`...)
+		dst = e.raw(dst, p.query)
+	}
+	if len(p.fragment) > 0 {
+		dst = append(dst, `"fragment":"`...)
+		dst = e.raw(dst, p.fragment)
+	}
+	return dst
+}
+
+// ecsConn writes ALB connection log lines.
+func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
+	v := &e.f.v
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = timestamp(dst, v[0])
+
+	dst, obj := open(dst, `"event":{`)
+	dst = append(dst, `"id":"`...)
+	dst = e.eventID(dst, p)
+	dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+	if e.has(10) {
+		switch s := v[10]; {
+		case string(s) == "Success":
+			dst = append(dst, `"outcome":"success",`...)
+		case bytes.HasPrefix(s, []byte("Failed")):
+			dst = append(dst, `"outcome":"failure",`...)
+		}
+	}
+	dst = e.closeTop(dst, obj, tkEvent)
+
+	dst, obj = open(dst, `"cloud":{`)
+	dst = append(dst, `"provider":"aws",`...)
+	dst = e.closeTop(dst, obj, tkCloud)
+
+	dst, obj = open(dst, `"source":{`)
+	dst = append(dst, `"ip":"`...)
+	dst = append(dst, v[1]...) // validated IP
+	dst = append(dst, `",`...)
+	dst = e.optUint(dst, `"port":`, 2)
+	dst = e.closeTop(dst, obj, tkSource)
+
+	dst, obj = open(dst, `"destination":{`)
+	dst = e.optUint(dst, `"port":`, 3)
+	dst = e.closeTop(dst, obj, tkDestination)
+
+	dst, obj = open(dst, `"tls":{`)
+	dst = e.optStr(dst, `"cipher":"`, 5)
+	dst = e.tlsVersion(dst, 4)
+	sub := len(dst)
+	dst = append(dst, `"client":{`...)
+	if e.has(7) || e.has(9) {
+		x509 := len(dst)
+		dst = append(dst, `"x509":{`...)
+		if e.has(7) {
+			dst = wrap(e.optStr(append(dst, `"subject":{`...), `"distinguished_name":"`, 7))
+		}
+		dst = e.optStr(dst, `"serial_number":"`, 9)
+		dst = closeObj(dst, x509)
+	}
+	notBefore, notAfter, validityOK := e.validity(8)
+	if validityOK {
+		dst = timestamp(append(dst, `"not_before":"`...), notBefore)
+		dst = timestamp(append(dst, `"not_after":"`...), notAfter)
+	}
+	dst = closeObj(dst, sub)
+	dst = e.closeTop(dst, obj, tkTLS)
+
+	dst, obj = open(dst, `"aws":{`)
+	elb := len(dst)
+	dst = append(dst, `"elb":{`...)
+	dst = e.optStr(dst, `"ssl_protocol":"`, 4)
+	dst = e.seconds(dst, `"tls_handshake_latency":{"sec":`, 6)
+	if !validityOK {
+		dst = e.optStr(dst, `"leaf_client_cert_validity":"`, 8)
+	}
+	dst = e.optStr(dst, `"tls_verify_status":"`, 10)
+	dst = e.optStr(dst, `"conn_trace_id":"`, 11)
+	dst = e.extra(dst, `"extra":"`)
+	dst = closeObj(dst, elb)
+	dst = e.closeTop(dst, obj, tkAWS)
+	return e.endEvent(dst, shapeConn)
+}
+
+// validity splits leaf_client_cert_validity,
+// "NotBefore=2023-09-21T22:43:21Z;NotAfter=2026-06-17T22:43:21Z".
+func (e *Encoder) validity(i int) (notBefore, notAfter []byte, ok bool) {
+	if !e.has(i) {
+		return nil, nil, false
+	}
+	v := e.f.v[i]
+	const nb, na = "NotBefore=", ";NotAfter="
+	if !bytes.HasPrefix(v, []byte(nb)) {
+		return nil, nil, false
+	}
+	v = v[len(nb):]
+	j := bytes.Index(v, []byte(na))
+	if j < 0 {
+		return nil, nil, false
+	}
+	notBefore, notAfter = v[:j], v[j+len(na):]
+	ok1, _ := isTimestamp(notBefore)
+	ok2, _ := isTimestamp(notAfter)
+	return notBefore, notAfter, ok1 && ok2
+}
+
+// ecsNLB writes NLB TLS access log lines.
+func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
+	v := &e.f.v
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = timestamp(dst, v[2])
+
+	dst, obj := open(dst, `"event":{`)
+	dst = append(dst, `"id":"`...)
+	dst = e.eventID(dst, p)
+	dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+	dst = e.optTimestamp(dst, `"start":"`, 21) // tls_connection_creation_time
+	dst = e.closeTop(dst, obj, tkEvent)
+
+	dst, obj = open(dst, `"cloud":{`)
+	dst = append(dst, `"provider":"aws",`...)
+	dst = e.closeTop(dst, obj, tkCloud)
+
+	dst, obj = open(dst, `"source":{`)
+	dst = e.ipPort(dst, 5)
+	dst = e.optUint(dst, `"bytes":`, 9)
+	dst = e.closeTop(dst, obj, tkSource)
+
+	dst, obj = open(dst, `"destination":{`)
+	dst = e.ipPort(dst, 6)
+	dst = e.optUint(dst, `"bytes":`, 10)
+	dst = e.optStr(dst, `"domain":"`, 17)
+	dst = e.closeTop(dst, obj, tkDestination)
+
+	dst, obj = open(dst, `"tls":{`)
+	dst = e.optStr(dst, `"cipher":"`, 14)
+	dst = e.tlsVersion(dst, 15)
+	dst = e.optStr(dst, `"next_protocol":"`, 18) // alpn_fe_protocol
+	dst = e.closeTop(dst, obj, tkTLS)
+
+	dst, obj = open(dst, `"aws":{`)
+	elb := len(dst)
+	dst = append(dst, `"elb":{`...)
+	dst = e.optStr(dst, `"type":"`, 0)
+	dst = e.optStr(dst, `"version":"`, 1)
+	dst = e.optStr(dst, `"name":"`, 3)
+	dst = e.optStr(dst, `"listener":"`, 4)
+	if e.has(7) {
+		dst = wrap(e.optUint(append(dst, `"connection_time":{`...), `"ms":`, 7))
+	}
+	if e.has(8) {
+		dst = wrap(e.optUint(append(dst, `"tls_handshake_time":{`...), `"ms":`, 8))
+	}
+	dst = e.optStr(dst, `"incoming_tls_alert":"`, 11)
+	if e.has(12) || e.has(13) {
+		sub := len(dst)
+		dst = append(dst, `"chosen_cert":{`...)
+		dst = e.optStr(dst, `"arn":"`, 12)
+		dst = e.optStr(dst, `"serial":"`, 13)
+		dst = closeObj(dst, sub)
+	}
+	dst = e.optStr(dst, `"ssl_protocol":"`, 15)
+	dst = e.optStr(dst, `"ssl_named_group":"`, 16)
+	dst = e.optStr(dst, `"alpn_be_protocol":"`, 19)
+	dst = e.alpnList(dst, `"alpn_client_preference_list":[`, 20)
+	dst = e.extra(dst, `"extra":"`)
+	dst = closeObj(dst, elb)
+	dst = e.closeTop(dst, obj, tkAWS)
+	return e.endEvent(dst, shapeNLB)
+}
+
+// alpnList appends NLB's alpn_client_preference_list, "h2","http/1.1", as
+// an array of strings. The field is not quoted as a whole, and its elements
+// are always escaped (their quotes are the list's syntax).
+func (e *Encoder) alpnList(dst []byte, key string, i int) []byte {
+	if !e.has(i) {
+		return dst
+	}
+	v := e.f.v[i]
+	mark := len(dst)
+	dst = append(dst, key...)
+	for {
+		j := bytes.IndexByte(v, ',')
+		if j < 0 {
+			j = len(v)
+		}
+		item := v[:j]
+		if len(item) >= 2 && item[0] == '"' && item[len(item)-1] == '"' {
+			item = item[1 : len(item)-1]
+		}
+		if len(item) > 0 {
+			dst = append(dst, '"')
+			dst = appendEscaped(dst, item)
+			dst = append(dst, '"', ',')
+		}
+		if j == len(v) {
+			break
+		}
+		v = v[j+1:]
+	}
+	if dst[len(dst)-1] == '[' {
+		return dst[:mark]
+	}
+	dst[len(dst)-1] = ']'
+	return append(dst, ',')
+}

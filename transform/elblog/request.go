@@ -1,0 +1,141 @@
+package elblog
+
+import "bytes"
+
+// splitRequest splits a request field as AWS logs it — METHOD URL
+// HTTP/VERSION — into its parts; the URL may contain spaces, so the method
+// ends at the first space and the version starts after the last one. "-"
+// parts and the "- - - " of TCP listeners are left out (nil). A request
+// without a recognizable version is method and URL only. The parts alias r.
+func splitRequest(r []byte) (method, url, version []byte) {
+	if string(r) == "- - - " {
+		return nil, nil, nil
+	}
+	sp := bytes.IndexByte(r, ' ')
+	if sp < 0 {
+		return nil, dashNil(r), nil
+	}
+	method, rest := dashNil(r[:sp]), r[sp+1:]
+	if last := bytes.LastIndexByte(rest, ' '); last >= 0 {
+		v := rest[last+1:]
+		switch {
+		case bytes.HasPrefix(v, []byte("HTTP/")):
+			return method, dashNil(rest[:last]), dashNil(v[5:])
+		case isDash(v):
+			return method, dashNil(rest[:last]), nil
+		}
+	}
+	return method, dashNil(rest), nil
+}
+
+func dashNil(b []byte) []byte {
+	if len(b) == 0 || isDash(b) {
+		return nil
+	}
+	return b
+}
+
+// urlParts are the cheap parts of a URL (RFC 3986 appendix B, with the
+// scheme required to be followed by "//"). Slices alias the URL.
+type urlParts struct {
+	scheme, domain, path, query, fragment []byte
+	port                                  uint64
+	hasPort                               bool
+}
+
+func splitURL(u []byte) (p urlParts) {
+	// scheme "://" authority
+	i := 0
+	for i < len(u) && isSchemeByte(u[i], i) {
+		i++
+	}
+	if i > 0 && i+3 <= len(u) && u[i] == ':' && u[i+1] == '/' && u[i+2] == '/' {
+		p.scheme = u[:i]
+		a := i + 3
+		end, at, colon, bracket := a, -1, -1, false
+		for ; end < len(u); end++ {
+			switch u[end] {
+			case '/', '?', '#':
+				goto authority
+			case '@':
+				at = end
+			case ':':
+				colon = end
+			case '[':
+				bracket = true
+			}
+		}
+	authority:
+		if bracket || (at >= 0 && colon >= 0 && colon < at) {
+			p.domain, p.port, p.hasPort = splitAuthority(u[a:end])
+		} else {
+			if at >= 0 {
+				a = at + 1
+			}
+			host := u[a:end]
+			if colon >= a {
+				host = u[a:colon]
+				if colon+1 < end {
+					p.port, p.hasPort = isPort(u[colon+1 : end])
+				}
+			}
+			p.domain = host
+		}
+		u = u[end:]
+	}
+	// path ["?" query] ["#" fragment]
+	for i := 0; i < len(u); i++ {
+		switch u[i] {
+		case '?':
+			p.path = u[:i]
+			q := u[i+1:]
+			if j := bytes.IndexByte(q, '#'); j >= 0 {
+				p.query, p.fragment = q[:j], q[j+1:]
+			} else {
+				p.query = q
+			}
+			return p
+		case '#':
+			p.path, p.fragment = u[:i], u[i+1:]
+			return p
+		}
+	}
+	p.path = u
+	return p
+}
+
+// isSchemeByte reports whether c may be byte i of a URL scheme: a letter,
+// then letters, digits, '+', '-' and '.'.
+func isSchemeByte(c byte, i int) bool {
+	if (c|0x20)-'a' <= 25 {
+		return true
+	}
+	return i > 0 && (c-'0' <= 9 || c == '+' || c == '-' || c == '.')
+}
+
+// splitAuthority drops user info and splits host and port; a port is kept
+// only if it is a number from 0 to 65535. IPv6 hosts lose their brackets.
+func splitAuthority(a []byte) (host []byte, port uint64, hasPort bool) {
+	if at := bytes.LastIndexByte(a, '@'); at >= 0 {
+		a = a[at+1:]
+	}
+	var p []byte
+	if len(a) > 0 && a[0] == '[' {
+		end := bytes.IndexByte(a, ']')
+		if end < 0 {
+			return a, 0, false
+		}
+		host = a[1:end]
+		if rest := a[end+1:]; len(rest) > 0 && rest[0] == ':' {
+			p = rest[1:]
+		}
+	} else if c := bytes.LastIndexByte(a, ':'); c >= 0 {
+		host, p = a[:c], a[c+1:]
+	} else {
+		host = a
+	}
+	if len(p) > 0 {
+		port, hasPort = isPort(p)
+	}
+	return host, port, hasPort
+}
