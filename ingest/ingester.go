@@ -201,14 +201,24 @@ func (r *Run) Close() error {
 	return r.err()
 }
 
-func (r *Run) err() error {
-	var failed []error
+// Failed returns the objects that failed (and are not to be continued).
+// It is final once the run is closed.
+func (r *Run) Failed() []*Result {
+	var failed []*Result
 	for _, res := range r.results {
-		if err := res.Err(); err != nil {
+		if res.Err() != nil {
 			if _, ok := res.Resume(); !ok {
-				failed = append(failed, fmt.Errorf("%s: %w", res.Name, err))
+				failed = append(failed, res)
 			}
 		}
+	}
+	return failed
+}
+
+func (r *Run) err() error {
+	var failed []error
+	for _, res := range r.Failed() {
+		failed = append(failed, fmt.Errorf("%s: %w", res.Name, res.Err()))
 	}
 	switch len(failed) {
 	case 0:

@@ -1,0 +1,336 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/term"
+
+	"github.com/elbstream/elbstream/ingest"
+)
+
+func init() {
+	register(&command{
+		name:    "ingest",
+		summary: "read log objects (files, directories, S3 objects and prefixes) into a stream",
+		run:     runIngest,
+	})
+	registerLambda("ingest", buildIngestLambda)
+}
+
+const ingestAbout = `
+Reads each SOURCE, splits it into lines (gzip is recognised by content),
+packs the lines into KPL aggregated records that keep each line's object
+and byte offset, and puts them on the stream. It exits 0 only when every
+line of every object was accepted by the stream.
+
+SOURCE is one of:
+  FILE                  a local file, plain or gzip
+  DIR                   every file under DIR, recursively (filtered)
+  s3://BUCKET/KEY       one S3 object
+  s3://BUCKET/PREFIX/   every object under the prefix (filtered); a SOURCE
+                        ending in '/' or naming only a bucket is a prefix
+
+Filters (--include-prefix, --exclude-prefix, --include-suffix,
+--exclude-suffix; repeatable, comma-separated in ELBSTREAM_*) apply to
+listed objects and to Lambda notifications, not to objects named
+explicitly. The ELBAccessLogTestFile object is always skipped.
+
+As a Lambda function (ELBSTREAM_HANDLER=ingest) the same flags come from
+ELBSTREAM_STREAM, ELBSTREAM_CONCURRENCY, ELBSTREAM_SAFETY_MARGIN, …
+
+A broken object (bad gzip, read error) is reported by name and does not
+stop the others; the exit status is then 1.`
+
+// ingestFlags are the flags of `ingest`, shared by its Lambda handler.
+type ingestFlags struct {
+	stream       string
+	concurrency  int
+	maxLine      int
+	safetyMargin time.Duration
+	progress     string
+	include      listFlag
+	exclude      listFlag
+	includeSuf   listFlag
+	excludeSuf   listFlag
+}
+
+func newIngestFlags(io stdio) (*flag.FlagSet, *ingestFlags) {
+	f := new(ingestFlags)
+	fs := newFlags("ingest", "--stream URL SOURCE...", ingestAbout, io)
+	fs.StringVar(&f.stream, "stream", "", "stream to write to: kinesis://NAME, a stream ARN, or local://DIR (required)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, fmt.Sprintf("PutRecords calls in flight (default %d)", ingest.DefaultConcurrency))
+	fs.IntVar(&f.maxLine, "max-line-bytes", 0, fmt.Sprintf("longest line kept whole; longer lines are cut, marked and counted (default %d)", ingest.DefaultMaxLineBytes))
+	fs.DurationVar(&f.safetyMargin, "safety-margin", 0, fmt.Sprintf("Lambda: stop reading this long before the deadline and continue in a new invocation (default %v)", ingest.DefaultSafetyMargin))
+	fs.StringVar(&f.progress, "progress", "auto", "progress line on stderr: auto (when stderr is a terminal), always, never")
+	fs.Var(&f.include, "include-prefix", "ingest only keys starting with this prefix (repeatable)")
+	fs.Var(&f.exclude, "exclude-prefix", "skip keys starting with this prefix (repeatable)")
+	fs.Var(&f.includeSuf, "include-suffix", "ingest only keys ending with this suffix (repeatable), e.g. .log.gz")
+	fs.Var(&f.excludeSuf, "exclude-suffix", "skip keys ending with this suffix (repeatable)")
+	return fs, f
+}
+
+func (f *ingestFlags) config() ingest.Config {
+	return ingest.Config{
+		MaxLineBytes: f.maxLine,
+		Writer:       ingest.WriterConfig{Concurrency: f.concurrency},
+		SafetyMargin: f.safetyMargin,
+		Filter: ingest.Filter{
+			IncludePrefixes: ingestList(f.include),
+			ExcludePrefixes: ingestList(f.exclude),
+			IncludeSuffixes: ingestList(f.includeSuf),
+			ExcludeSuffixes: ingestList(f.excludeSuf),
+		},
+	}
+}
+
+// ingestList flattens repeated and comma-separated values.
+func ingestList(l listFlag) []string {
+	var out []string
+	for _, v := range l {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func runIngest(ctx context.Context, args []string, io stdio) error {
+	fs, f := newIngestFlags(io)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if f.stream == "" || fs.NArg() == 0 {
+		fmt.Fprintln(io.err, "ingest: want --stream URL and at least one SOURCE")
+		fs.Usage()
+		return errUsage
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--progress %q: want auto, always or never", f.progress)
+	}
+	s, err := openStream(ctx, f.stream)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	in := &ingest.Ingester{Stream: s, Config: f.config()}
+	var lister ingest.ObjectLister
+	for _, src := range fs.Args() {
+		if strings.HasPrefix(src, "s3://") {
+			c, err := newS3Client(ctx)
+			if err != nil {
+				return err
+			}
+			in.Objects, lister = c, c
+			break
+		}
+	}
+
+	began := time.Now()
+	run := in.Start(ctx)
+	stop := showIngestProgress(io.err, f.progress, run.Stats(), began)
+	var sourceErrs []error
+	for _, src := range fs.Args() {
+		if err := ingestSource(ctx, run, lister, in.Config.Filter, src); err != nil {
+			sourceErrs = append(sourceErrs, err)
+			run.Stats().Error(err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	run.Close()
+	stop()
+	printIngestSummary(io.err, run.Stats().Summary(), time.Since(began))
+	var failed []string
+	for _, r := range run.Failed() {
+		failed = append(failed, r.Name)
+	}
+	if len(failed) > 0 {
+		sourceErrs = append(sourceErrs, fmt.Errorf("%d objects failed: %s", len(failed), strings.Join(failed, ", ")))
+	}
+	if err := errors.Join(sourceErrs...); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// ingestSource reads one SOURCE argument.
+func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectLister, filter ingest.Filter, src string) error {
+	if strings.HasPrefix(src, "s3://") {
+		bucket, key, err := ingest.ParseS3URL(src)
+		if err != nil {
+			return err
+		}
+		if key != "" && !strings.HasSuffix(key, "/") {
+			run.Object(ingest.Task{Object: ingest.Object{Bucket: bucket, Key: key}})
+			return nil
+		}
+		return lister.ListObjects(ctx, bucket, key, func(o ingest.Object) error {
+			t := ingest.Task{Object: o}
+			if reason := filter.Skip(o.Key); reason != "" {
+				run.Skip(t, o.String(), reason)
+				return nil
+			}
+			run.Object(t)
+			return ctx.Err()
+		})
+	}
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		run.File(src)
+		return nil
+	}
+	return ingest.WalkFiles(src, filter, func(path, skip string) error {
+		if skip != "" {
+			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skip)
+			return nil
+		}
+		run.File(path)
+		return ctx.Err()
+	})
+}
+
+// newS3Client builds an S3 client from the SDK's default chain.
+func newS3Client(ctx context.Context) (*ingest.S3Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return s3ClientFrom(cfg), nil
+}
+
+// s3ClientFrom makes the S3 client. With an endpoint override
+// (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL: MinIO, a test server) it uses
+// path-style requests, which S3-compatible servers expect. The SDK's
+// per-object note that a response carried no checksum to validate (objects
+// written without one, as load balancers write them) is turned off: it
+// would be a log line per object.
+func s3ClientFrom(cfg aws.Config) *ingest.S3Client {
+	pathStyle := os.Getenv("AWS_ENDPOINT_URL_S3") != "" || os.Getenv("AWS_ENDPOINT_URL") != ""
+	return &ingest.S3Client{Client: s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = pathStyle
+		o.DisableLogOutputChecksumValidationSkipped = true
+	})}
+}
+
+// showIngestProgress rewrites one progress line on w twice a second while
+// the run lasts, when mode says so (auto: when w is a terminal).
+func showIngestProgress(w io.Writer, mode string, stats *ingest.Stats, began time.Time) (stop func()) {
+	on := mode == "always"
+	if mode == "auto" {
+		f, ok := w.(*os.File)
+		on = ok && term.IsTerminal(int(f.Fd()))
+	}
+	if !on {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				s := stats.Summary()
+				secs := time.Since(began).Seconds()
+				fmt.Fprintf(w, "\r\033[K%d objects, %s read (%s/s), %d lines, %d records",
+					s.Objects, ingestBytes(s.Bytes), ingestBytes(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// printIngestSummary writes the end-of-run report.
+func printIngestSummary(w io.Writer, s ingest.Summary, took time.Duration) {
+	fmt.Fprintf(w, "ingest: %d objects, %d lines, %s read (%s stored) in %v\n",
+		s.Objects, s.Lines, ingestBytes(s.Bytes), ingestBytes(s.StoredBytes), took.Round(time.Millisecond))
+	fmt.Fprintf(w, "ingest: %d records in %d PutRecords calls, %d retried entries, %d throttled\n",
+		s.Records, s.PutCalls, s.Retries, s.Throttled)
+	if s.TruncatedLines > 0 || s.EmptyLines > 0 {
+		fmt.Fprintf(w, "ingest: %d lines truncated to the line limit (marked), %d empty lines skipped\n", s.TruncatedLines, s.EmptyLines)
+	}
+	if len(s.Skipped) > 0 {
+		reasons := make([]string, 0, len(s.Skipped))
+		for r, n := range s.Skipped {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(w, "ingest: skipped: %s\n", strings.Join(reasons, ", "))
+	}
+	if s.FailedObjects > 0 {
+		fmt.Fprintf(w, "ingest: %d objects FAILED\n", s.FailedObjects)
+	}
+	for _, e := range s.Errors {
+		fmt.Fprintf(w, "ingest: error: %s\n", e)
+	}
+}
+
+func ingestBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// buildIngestLambda builds the ingest handler once per execution
+// environment from ELBSTREAM_* variables (ELBSTREAM_STREAM is required).
+func buildIngestLambda(ctx context.Context) (any, error) {
+	fs, f := newIngestFlags(stdio{err: os.Stderr})
+	if err := parseFlags(fs, nil); err != nil {
+		return nil, err
+	}
+	if f.stream == "" {
+		return nil, errors.New("ELBSTREAM_STREAM is not set")
+	}
+	s, err := openStream(ctx, f.stream)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	h := &ingest.Handler{
+		Ingester: &ingest.Ingester{
+			Stream:  s,
+			Objects: s3ClientFrom(cfg),
+			Config:  f.config(),
+		},
+		Invoker: &ingest.LambdaInvoker{Client: lambda.NewFromConfig(cfg)},
+	}
+	return h.Handle, nil
+}
