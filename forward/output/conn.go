@@ -54,15 +54,18 @@ func (d *dialer) dial(ctx context.Context) (*conn, error) {
 	}
 	c := &conn{tcp: raw, nc: raw}
 	if d.tls != nil {
-		tc := tls.Client(raw, d.tls)
+		cfg, requested := withCertificateRequest(d.tls)
+		tc := tls.Client(raw, cfg)
 		start := time.Now()
 		if err := tc.HandshakeContext(ctx); err != nil {
 			raw.Close()
 			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
 		}
-		if err := confirmTLS13(tc, time.Since(start)); err != nil {
-			raw.Close()
-			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
+		if *requested {
+			if err := confirmTLS13(tc, time.Since(start)); err != nil {
+				raw.Close()
+				return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
+			}
 		}
 		c.tls, c.nc = tc, tc
 	}
@@ -102,20 +105,37 @@ func (c *conn) check() error {
 
 var errUnexpectedData = errors.New("receiver sent unexpected data")
 
-// confirmTLS13 waits briefly for the receiver's verdict on a TLS 1.3
-// connection. In TLS 1.3 the client's handshake completes before the
-// server has checked the client's certificate; a server that rejects it
-// (or its absence) answers with an alert one round trip later. The tcp
-// output never reads, so without this wait it would write into a
+// withCertificateRequest returns a copy of cfg for one dial, and a flag
+// the handshake sets if the server asks for a client certificate.
+func withCertificateRequest(cfg *tls.Config) (*tls.Config, *bool) {
+	cfg = cfg.Clone()
+	requested := new(bool)
+	certs := cfg.Certificates
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		*requested = true
+		if len(certs) > 0 {
+			return &certs[0], nil
+		}
+		return &tls.Certificate{}, nil // none: the server decides
+	}
+	return cfg, requested
+}
+
+// confirmTLS13 waits briefly for the receiver's verdict on the client
+// certificate it asked for. In TLS 1.3 the client's handshake completes
+// before the server has checked the client's certificate; a server that
+// rejects it (or its absence) answers with an alert one round trip later.
+// The tcp output never reads, so without this wait it would write into a
 // connection the receiver has already refused, and lose the window. The
-// wait is twice the handshake's duration (at least 20ms): long enough for
-// one more round trip, paid once per dial.
+// wait is twice the handshake's duration, at least 100ms: long enough for
+// one more round trip, paid once per dial and only with client
+// authentication.
 func confirmTLS13(tc *tls.Conn, handshake time.Duration) error {
 	if tc.ConnectionState().Version != tls.VersionTLS13 {
 		return nil // before 1.3 the server's Finished already confirmed it
 	}
 	var b [1]byte
-	tc.SetReadDeadline(time.Now().Add(max(2*handshake, 20*time.Millisecond)))
+	tc.SetReadDeadline(time.Now().Add(max(2*handshake, 100*time.Millisecond)))
 	n, err := tc.Read(b[:])
 	tc.SetReadDeadline(time.Time{})
 	switch {
