@@ -106,7 +106,7 @@ func TestCrashRedeliversOnlyUnacknowledged(t *testing.T) {
 	cfg := e.config("c")
 	cfg.Checkpoints = noRelease{e.store}
 	cfg.Owner = "crashed"
-	cfg.LeaseTTL = 300 * time.Millisecond
+	cfg.LeaseTTL = time.Second // the restart waits for it to expire
 	cfg.Drain = false
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -276,22 +276,29 @@ func TestRewindWhileRunning(t *testing.T) {
 	rec := newRecorder()
 	cfg := e.config("c")
 	cfg.Drain = false
-	cfg.LeaseTTL = 300 * time.Millisecond
+	cfg.LeaseTTL = time.Second // the rewind is noticed at the next renewal, LeaseTTL/3
 	cancel, done := runAsync(cfg, rec.process)
 	defer cancel()
-	eventually(t, "first pass", func() bool { return rec.total() == len(want) })
+	// Counts, not totals: on a loaded machine a lease may be lost and a
+	// batch delivered twice, which at-least-once allows.
+	passes := func(n int) func() bool {
+		return func() bool {
+			for _, d := range want {
+				if rec.count(d) < n {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	eventually(t, "first pass", passes(1))
 	if err := e.store.Rewind(context.Background(), "c", "shardId-000000000000", checkpoint.TrimHorizon); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "second pass", func() bool { return rec.total() == 2*len(want) })
+	eventually(t, "second pass", passes(2))
 	cancel()
 	if err := wait(t, done); err != nil {
 		t.Fatal(err)
-	}
-	for _, d := range want {
-		if n := rec.count(d); n != 2 {
-			t.Fatalf("%s delivered %d times, want 2", d, n)
-		}
 	}
 }
 

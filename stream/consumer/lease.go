@@ -51,18 +51,33 @@ func (l *shardLease) keep(stop <-chan struct{}) {
 	t := time.NewTicker(l.ttl / 3)
 	defer t.Stop()
 	for {
+		giveUp := time.NewTimer(time.Until(l.deadline()))
 		select {
 		case <-stop:
+			giveUp.Stop()
 			return
 		case <-l.ctx.Done():
+			giveUp.Stop()
+			return
+		case <-giveUp.C:
+			l.drop(fmt.Errorf("%w: not renewed in time", errLeaseLost))
 			return
 		case <-t.C:
 		}
+		giveUp.Stop()
 		if err := l.renew(); err != nil {
 			l.drop(err)
 			return
 		}
 	}
+}
+
+// deadline is when the worker must stop if the lease was not renewed:
+// ttl/6 before it ends, as headroom for clock skew between hosts.
+func (l *shardLease) deadline() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.until.Add(-l.ttl / 6)
 }
 
 func (l *shardLease) renew() error {
@@ -72,7 +87,7 @@ func (l *shardLease) renew() error {
 		return errLeaseLost
 	}
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(l.ctx, l.ttl/3)
+	ctx, cancel := context.WithDeadline(l.ctx, l.until.Add(-l.ttl/6))
 	cp, err := l.store.Acquire(ctx, l.consumer, l.shard, l.owner, l.ttl)
 	cancel()
 	switch {
@@ -83,7 +98,7 @@ func (l *shardLease) renew() error {
 		return nil
 	case errors.Is(err, checkpoint.ErrLeaseHeld):
 		return fmt.Errorf("%w: %w", errLeaseLost, err)
-	case time.Until(l.until) < l.ttl/6:
+	case !time.Now().Before(l.until.Add(-l.ttl / 6)):
 		return fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err)
 	}
 	l.log("consumer: renew lease failed, retrying", "shard", l.shard, "err", err)
@@ -132,8 +147,13 @@ func (l *shardLease) set(seq string) error {
 	}
 }
 
-// release gives the lease back unless it was lost to another owner.
+// release gives the lease back unless it was lost to another owner. It
+// waits for a renewal in progress and stops later ones, so that the lease
+// is not taken again behind the release.
 func (l *shardLease) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lost = true
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), 5*time.Second)
 	defer cancel()
 	err := l.store.Release(ctx, l.consumer, l.shard, l.owner)
