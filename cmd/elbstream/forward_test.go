@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	lumberlog "github.com/elastic/go-lumber/log"
 	lumber "github.com/elastic/go-lumber/server/v2"
 
+	"github.com/elbstream/elbstream/internal/lambdart"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kpl"
 	"github.com/elbstream/elbstream/stream/local"
@@ -97,9 +99,10 @@ func writeEvents(t *testing.T, dir string, shards, records, perRec int) []string
 // lumberReceiver is go-lumber's beats server counting events by event.id.
 // gate, when set, is called before each batch is acknowledged.
 type lumberReceiver struct {
-	addr string
-	srv  *lumber.Server
-	done chan struct{}
+	addr     string
+	srv      *lumber.Server
+	done     chan struct{}
+	stopOnce sync.Once
 
 	mu       sync.Mutex
 	seen     map[string]int
@@ -108,8 +111,21 @@ type lumberReceiver struct {
 }
 
 func startLumber(t *testing.T, gate func(arrivals int)) *lumberReceiver {
+	return startLumberAt(t, "127.0.0.1:0", gate)
+}
+
+// startLumberAt starts a receiver on addr: a restarted receiver takes its
+// port back, which the kernel may not have released yet.
+func startLumberAt(t *testing.T, addr string, gate func(arrivals int)) *lumberReceiver {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var ln net.Listener
+	var err error
+	for range 100 {
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,8 +160,15 @@ func startLumber(t *testing.T, gate func(arrivals int)) *lumberReceiver {
 			b.ACK()
 		}
 	}()
-	t.Cleanup(func() { srv.Close(); <-r.done })
+	t.Cleanup(r.stop)
 	return r
+}
+
+func (r *lumberReceiver) stop() {
+	r.stopOnce.Do(func() {
+		r.srv.Close()
+		<-r.done
+	})
 }
 
 func (r *lumberReceiver) report(ids []string) (missing, dups int) {
@@ -274,5 +297,103 @@ func TestForwardBinarySIGTERM(t *testing.T) {
 	}
 	if dups > shards*perRec {
 		t.Errorf("%d duplicates after a graceful stop, more than a record per shard", dups)
+	}
+}
+
+// kinesisBatch is an event-source-mapping batch of records KPL records of
+// perRec events each, as Lambda delivers it (data base64 in JSON).
+func kinesisBatch(t *testing.T, prefix string, records, perRec int) (payload []byte, seqs []string, ids []string) {
+	t.Helper()
+	var ev events.KinesisEvent
+	var a kpl.Aggregator
+	for r := range records {
+		for i := range perRec {
+			id := fmt.Sprintf("%s-%d-%d", prefix, r, i)
+			if ok, err := a.Add(kpl.Record{PartitionKey: "pk", Data: fmt.Appendf(nil, `{"event":{"id":%q}}`, id), Position: -1}); err != nil || !ok {
+				t.Fatal(ok, err)
+			}
+			ids = append(ids, id)
+		}
+		seq := fmt.Sprintf("4959033827149025660855969253836157109592157598913658%04d", r)
+		seqs = append(seqs, seq)
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			EventID: "shardId-000000000000:" + seq, EventSource: "aws:kinesis", EventName: "aws:kinesis:record",
+			Kinesis: events.KinesisRecord{Data: a.Flush().Data, SequenceNumber: seq, PartitionKey: "pk", KinesisSchemaVersion: "1.0"},
+		})
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return payload, seqs, ids
+}
+
+// TestForwardLambdaBinary runs the built binary as a Lambda function
+// against a local Runtime API: a batch is delivered; with the receiver
+// down, the invocation answers before its deadline with the first record as
+// the batch item failure; a warm invocation after the receiver is back
+// redials through the same output and delivers.
+func TestForwardLambdaBinary(t *testing.T) {
+	bin := elbstreamBinary(t)
+	rt, err := lambdart.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	rcv := startLumber(t, nil)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), rt.Env("forward")...)
+	cmd.Env = append(cmd.Env, "ELBSTREAM_HANDLER=forward", "ELBSTREAM_TO=beats://"+rcv.addr,
+		"ELBSTREAM_SAFETY_MARGIN=500ms", "ELBSTREAM_TIMEOUT=1s")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("function stderr:\n%s", stderr.String())
+		}
+	}()
+	invoke := func(payload []byte, timeout time.Duration) events.KinesisEventResponse {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
+		defer cancel()
+		res, err := rt.Invoke(ctx, payload, timeout)
+		if err != nil || res.Error {
+			t.Fatalf("invoke: %v %s", err, res.Payload)
+		}
+		var resp events.KinesisEventResponse
+		if err := json.Unmarshal(res.Payload, &resp); err != nil {
+			t.Fatalf("response %s: %v", res.Payload, err)
+		}
+		return resp
+	}
+
+	payload, _, ids := kinesisBatch(t, "first", 10, 30)
+	if resp := invoke(payload, 10*time.Second); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+	if missing, _ := rcv.report(ids); missing != 0 {
+		t.Fatalf("%d events missing", missing)
+	}
+
+	// The receiver goes down between invocations.
+	rcv.stop()
+	payload, seqs, ids := kinesisBatch(t, "second", 5, 30)
+	resp := invoke(payload, 2*time.Second)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != seqs[0] {
+		t.Fatalf("failures %+v, want the first record %s", resp.BatchItemFailures, seqs[0])
+	}
+
+	// Lambda retries the batch from the failure on the warm function.
+	rcv = startLumberAt(t, rcv.addr, nil)
+	if resp := invoke(payload, 10*time.Second); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("retry failures %+v", resp.BatchItemFailures)
+	}
+	if missing, _ := rcv.report(ids); missing != 0 {
+		t.Fatalf("%d events missing after the retry", missing)
 	}
 }
