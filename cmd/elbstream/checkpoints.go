@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,10 +31,12 @@ Subcommands:
   rewind  move every shard's checkpoint to trim-horizon, latest or a time
 
 A checkpoint is the last record a consumer fully processed; the consumer
-resumes just after it. set and rewind write unconditionally, so they refuse
-while another process holds a shard's lease (stop the consumer first, or
-pass --force). To replay a range without touching the live consumer, run
-'elbstream forward' under a new --consumer name with --start-at instead.`
+resumes just after it. set and rewind may run while the consumer runs (with
+a shared store such as dynamodb://): moving a checkpoint ends the shard's
+lease, and the running consumer drops its batch in hand and resumes from
+the new position at its next lease renewal. To replay a range without
+touching the live consumer, run 'elbstream forward' under a new --consumer
+name with --start-at instead.`
 
 func runCheckpoints(ctx context.Context, args []string, io stdio) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -208,13 +211,12 @@ func timeText(t time.Time) string {
 }
 
 func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
-	fs := newFlags("checkpoints set", "--checkpoints URL --consumer NAME --shard ID --sequence SEQ [--force]",
+	fs := newFlags("checkpoints set", "--checkpoints URL --consumer NAME --shard ID --sequence SEQ",
 		"Moves one shard's checkpoint: the consumer resumes just after SEQ. SEQ is a sequence number, or TRIM_HORIZON (read the shard from its oldest record), LATEST (skip what is in the shard when the consumer starts) or SHARD_END (treat the shard as done).", io)
 	var c checkpointFlags
 	c.register(fs, "stream URL: check that the shard exists")
 	shard := fs.String("shard", "", "shard id (required)")
 	seq := fs.String("sequence", "", "new checkpoint: a sequence number, TRIM_HORIZON, LATEST or SHARD_END (required)")
-	force := fs.Bool("force", false, "write even while another process holds the shard's lease")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -243,13 +245,11 @@ func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return fmt.Errorf("get checkpoint: %w", err)
 	}
-	if err := checkLeases([]checkpoint.Checkpoint{old}, *force); err != nil {
-		return err
-	}
 	if err := store.Rewind(ctx, c.consumer, *shard, *seq); err != nil {
 		return fmt.Errorf("set checkpoint: %w", err)
 	}
 	fmt.Fprintf(io.out, "%s: %s -> %s\n", *shard, dash(old.Sequence), *seq)
+	noteLeases(io.err, []checkpoint.Checkpoint{old})
 	return nil
 }
 
@@ -278,25 +278,23 @@ func hasShard(shards []stream.Shard, id string) bool {
 	return false
 }
 
-// checkLeases refuses to move checkpoints another process is using: a
-// running consumer would carry on from its own position and overwrite
-// them.
-func checkLeases(cps []checkpoint.Checkpoint, force bool) error {
-	if force {
-		return nil
-	}
+// noteLeases tells about shards a running consumer holds. Moving them is
+// safe: a store's Rewind ends the lease, and the consumer that held it
+// drops its batch in hand at its next renewal (within a third of its lease
+// TTL) and resumes from the new position. The batch in hand may still be
+// delivered once more.
+func noteLeases(w io.Writer, cps []checkpoint.Checkpoint) {
 	now := time.Now()
 	for _, cp := range cps {
 		if cp.Owner != "" && cp.LeaseUntil.After(now) {
-			return fmt.Errorf("shard %s is leased by %s for %s: stop that consumer first (or wait for the lease to expire), or pass --force",
-				cp.ShardID, cp.Owner, cp.LeaseUntil.Sub(now).Round(time.Second))
+			fmt.Fprintf(w, "note: %s is leased by %s; that consumer will pick up the new position at its next lease renewal\n",
+				cp.ShardID, cp.Owner)
 		}
 	}
-	return nil
 }
 
 func runCheckpointsRewind(ctx context.Context, args []string, io stdio) error {
-	fs := newFlags("checkpoints rewind", "--checkpoints URL --consumer NAME --stream URL --to trim-horizon|latest|timestamp:RFC3339 [--dry-run] [--force]",
+	fs := newFlags("checkpoints rewind", "--checkpoints URL --consumer NAME --stream URL --to trim-horizon|latest|timestamp:RFC3339 [--dry-run]",
 		`Moves every shard's checkpoint of the consumer so that it resumes at --to:
   trim-horizon         the oldest retained record of every shard
   latest               after the last record in each shard now (what arrives later is read)
@@ -308,7 +306,6 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 	c.register(fs, "stream URL whose shards to rewind (required)")
 	to := fs.String("to", "", "trim-horizon, latest or timestamp:RFC3339 (required)")
 	dryRun := fs.Bool("dry-run", false, "print the resolved positions without writing them")
-	force := fs.Bool("force", false, "write even while another process holds a shard's lease")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -325,9 +322,6 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 	cps, err := store.List(ctx, c.consumer)
 	if err != nil {
 		return fmt.Errorf("list checkpoints: %w", err)
-	}
-	if err := checkLeases(cps, *force || *dryRun); err != nil {
-		return err
 	}
 	plan, err := forward.ResolveRewind(ctx, s, target)
 	if err != nil {
@@ -363,6 +357,7 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 		return err
 	}
 	fmt.Fprintf(io.out, "rewound %d shards of consumer %s\n", len(plan), c.consumer)
+	noteLeases(io.err, cps)
 	return nil
 }
 
