@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/elbstream/elbstream/forward"
+	"github.com/elbstream/elbstream/transform"
+	"github.com/elbstream/elbstream/transform/elblog"
+)
+
+func init() {
+	register(&command{
+		name:    "transform",
+		summary: "parse raw records into JSON events, from the raw stream to the events stream",
+		run:     runTransform,
+	})
+	registerLambda("transform", buildTransformLambda)
+	registerLambda("firehose", buildFirehoseLambda)
+}
+
+const transformAbout = `
+Reads every shard of the raw stream (children after their parents) from the
+consumer's checkpoints, parses each line into one JSON event, puts the
+events on the events stream as KPL-aggregated records, and checkpoints a
+raw position only after the events made from it were accepted.
+
+Without --drain it runs until SIGINT or SIGTERM, then finishes the batches
+in hand, checkpoints them and exits. With --drain it exits 0 once every
+shard is read to its tip, and everything read is put and checkpointed.
+
+Lines that do not parse become events tagged _elbparsefailure; AWS control
+lines are skipped and counted. Progress is shown when stderr is a
+terminal; a summary is printed at the end.`
+
+// transformEncoderFlags configure the events, for the command and both
+// Lambda handlers.
+type transformEncoderFlags struct {
+	format, schema string
+	fields         listFlag
+}
+
+func (f *transformEncoderFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.format, "format", "auto", "log format: auto (detected per line), clb, alb, alb-conn or nlb")
+	fs.StringVar(&f.schema, "schema", "ecs", "event field names: ecs or classic (the original Node.js processor's)")
+	fs.Var(&f.fields, "field", "static field `KEY=VALUE` added to every event (repeatable; in ELBSTREAM_FIELD, a comma-separated list)")
+}
+
+func (f *transformEncoderFlags) encoder() (elblog.Encoder, error) {
+	format, err := elblog.ParseFormat(f.format)
+	if err != nil {
+		return elblog.Encoder{}, err
+	}
+	schema, err := elblog.ParseSchema(f.schema)
+	if err != nil {
+		return elblog.Encoder{}, err
+	}
+	enc := elblog.Encoder{Format: format, Schema: schema}
+	fields := []string(f.fields)
+	if v, ok := os.LookupEnv(envName("field")); ok && len(fields) == 1 && fields[0] == v {
+		// From the environment: a comma-separated list.
+		fields = strings.Split(v, ",")
+	}
+	for _, kv := range fields {
+		fld, err := elblog.ParseField(kv)
+		if err != nil {
+			return elblog.Encoder{}, err
+		}
+		enc.Fields = append(enc.Fields, fld)
+	}
+	probe := enc
+	if err := probe.Init(); err != nil {
+		return elblog.Encoder{}, err
+	}
+	return enc, nil
+}
+
+func runTransform(ctx context.Context, args []string, io stdio) error {
+	fs := newFlags("transform", "--from URL --to URL [flags]", transformAbout, io)
+	from := fs.String("from", "", "raw stream: kinesis://NAME, a stream ARN, or local://DIR (required)")
+	to := fs.String("to", "", "events stream: kinesis://NAME, a stream ARN, or local://DIR (required)")
+	consumerName := fs.String("consumer", transform.DefaultConsumer, "consumer name the checkpoints are kept under")
+	cpURL := fs.String("checkpoints", "", "checkpoint store URL: local://PATH or dynamodb://TABLE[?create=true] (default for a local:// stream: local://DIR/transform-checkpoints.db)")
+	startAt := fs.String("start-at", "checkpoint", "where shards without a checkpoint start: checkpoint (= trim-horizon), trim-horizon, latest or timestamp:RFC3339")
+	drain := fs.Bool("drain", false, "exit 0 once every shard is read to its tip, put and checkpointed")
+	var ef transformEncoderFlags
+	ef.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fs, fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *from == "":
+		return usageError(fs, "--from is required")
+	case *to == "":
+		return usageError(fs, "--to is required")
+	}
+	if *cpURL == "" {
+		if *cpURL = defaultCheckpoints(*from, "transform"); *cpURL == "" {
+			return usageError(fs, "--checkpoints is required for a stream that is not local://")
+		}
+	}
+	start, err := forward.ParseStartAt(*startAt)
+	if err != nil {
+		return usageError(fs, "--start-at "+err.Error())
+	}
+	enc, err := ef.encoder()
+	if err != nil {
+		return usageError(fs, err.Error())
+	}
+
+	raw, err := openStream(ctx, *from)
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+	events, err := openStream(ctx, *to)
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	cps, err := openCheckpoints(ctx, *cpURL)
+	if err != nil {
+		return err
+	}
+	defer cps.Close()
+
+	stage, err := transform.New(transform.Config{Sink: events, Encoder: enc})
+	if err != nil {
+		return err
+	}
+	began := time.Now()
+	stopProgress := transformProgress(io.err, stage.Stats(), began)
+	err = stage.Run(ctx, transform.RunConfig{
+		From:        raw,
+		Checkpoints: cps,
+		Consumer:    *consumerName,
+		StartAt:     start,
+		Drain:       *drain,
+		Logger:      slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	stopProgress()
+	fmt.Fprintln(io.err, transformSummary(stage.Stats().Snapshot(), time.Since(began)))
+	return err
+}
+
+// transformProgress redraws one status line on stderr every second when
+// stderr is a terminal. The returned function clears it.
+func transformProgress(w io.Writer, stats *transform.Stats, began time.Time) (stop func()) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(f, "\r\033[K")
+				return
+			case <-t.C:
+				fmt.Fprintf(f, "\r\033[K%s", transformSummary(stats.Snapshot(), time.Since(began)))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// transformSummary is one line: what was read, made and put.
+func transformSummary(s transform.Snapshot, took time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "transform: %d records (%s) → %d lines → %d events (%d parse failures, %d control lines skipped)",
+		s.Records, transformBytes(s.BytesIn), s.Lines, s.Events, s.ParseFailures, s.Skipped)
+	fmt.Fprintf(&b, "; put %s in %d records", transformBytes(s.BytesOut), s.Entries)
+	if s.Retries > 0 {
+		fmt.Fprintf(&b, ", %d retried (%d throttled)", s.Retries, s.Throttled)
+	}
+	if s.Undecodable > 0 {
+		fmt.Fprintf(&b, "; %d undecodable raw records", s.Undecodable)
+	}
+	if s.Truncated > 0 {
+		fmt.Fprintf(&b, "; %d oversized lines truncated", s.Truncated)
+	}
+	fmt.Fprintf(&b, "; lag %s; %s", s.Lag.Round(time.Second), took.Round(100*time.Millisecond))
+	if secs := took.Seconds(); secs > 0 {
+		fmt.Fprintf(&b, " (%s/s in)", transformBytes(int64(float64(s.BytesIn)/secs)))
+	}
+	return b.String()
+}
+
+func transformBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// buildTransformLambda builds the Kinesis event-source-mapping handler
+// from the environment: ELBSTREAM_TO (the events stream),
+// ELBSTREAM_SAFETY_MARGIN, ELBSTREAM_FORMAT, ELBSTREAM_SCHEMA, ELBSTREAM_FIELD.
+func buildTransformLambda(ctx context.Context) (any, error) {
+	fs := newFlags("transform", "", "", stdio{err: io.Discard})
+	to := fs.String("to", "", "events stream")
+	margin := fs.Duration("safety-margin", transform.DefaultMargin, "start no raw record after deadline−2×margin, put nothing after deadline−margin")
+	var ef transformEncoderFlags
+	ef.register(fs)
+	if err := parseFlags(fs, nil); err != nil {
+		return nil, err
+	}
+	if *to == "" {
+		return nil, errors.New("ELBSTREAM_TO is required: the events stream (kinesis://NAME or a stream ARN)")
+	}
+	enc, err := ef.encoder()
+	if err != nil {
+		return nil, err
+	}
+	events, err := openStream(ctx, *to)
+	if err != nil {
+		return nil, err
+	}
+	stage, err := transform.New(transform.Config{Sink: events, Encoder: enc})
+	if err != nil {
+		return nil, err
+	}
+	h := &transform.KinesisHandler{Stage: stage, Margin: *margin, Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	return h.Handle, nil
+}
+
+// buildFirehoseLambda builds the Firehose data-transformation handler from
+// the environment: ELBSTREAM_FORMAT, ELBSTREAM_SCHEMA, ELBSTREAM_FIELD.
+func buildFirehoseLambda(ctx context.Context) (any, error) {
+	fs := newFlags("firehose", "", "", stdio{err: io.Discard})
+	var ef transformEncoderFlags
+	ef.register(fs)
+	if err := parseFlags(fs, nil); err != nil {
+		return nil, err
+	}
+	enc, err := ef.encoder()
+	if err != nil {
+		return nil, err
+	}
+	h := &transform.FirehoseHandler{Encoder: enc, Logger: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+	return h.Handle, nil
+}

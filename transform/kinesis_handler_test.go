@@ -1,0 +1,131 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/elbstream/elbstream/stream"
+)
+
+func TestKinesisHandlerFixture(t *testing.T) {
+	var ev events.KinesisEvent
+	readFixture(t, "kinesis-raw-records.json", &ev)
+	sink := &memSink{}
+	h := &KinesisHandler{Stage: newStage(t, sink, Config{})}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("Handle = %+v, %v; want no failures", resp, err)
+	}
+	var f rawFixture
+	for _, r := range ev.Records {
+		f.lines = append(f.lines, fixtureLines(t, r.Kinesis.Data))
+	}
+	evs := decodeEvents(t, sink.entries())
+	checkOneEventPerLine(t, f, evs)
+	for _, e := range evs {
+		if e.Record.Source == "" || e.Record.Position < 0 {
+			t.Errorf("event without provenance: %s", e.Record.Data)
+		}
+	}
+}
+
+// The first record whose events were not all accepted is reported, so
+// that Lambda resumes exactly there.
+func TestKinesisHandlerReportsFirstRecordNotDone(t *testing.T) {
+	f := makeRaw(t, 3, 3, 20, mixedText)
+	ev := kinesisEvent(f.records)
+	sink := &memSink{
+		Limits_: stream.Limits{MaxRecordBytes: 4 << 10, MaxPutEntries: 2, MaxPutBytes: 8 << 10, MaxPartitionKey: 256},
+		Fail: func(call int, e stream.Entry) string {
+			if call >= 6 {
+				return "KMSDisabledException"
+			}
+			return ""
+		},
+	}
+	h := &KinesisHandler{Stage: newStage(t, sink, Config{})}
+	resp, err := h.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("Handle = %+v, %v; want one failure", resp, err)
+	}
+	failed := resp.BatchItemFailures[0].ItemIdentifier
+	done := -1
+	for i, r := range f.records {
+		if r.SequenceNumber == failed {
+			done = i
+		}
+	}
+	if done <= 0 {
+		t.Fatalf("failure %q: want a record after the first (the first puts succeed)", failed)
+	}
+	got := map[string]bool{}
+	for _, e := range decodeEvents(t, sink.entries()) {
+		got[line{Source: e.Record.Source, Position: e.Record.Position}.key()] = true
+	}
+	for i, ls := range f.lines[:done] {
+		for _, l := range ls {
+			if l.Text != controlLine && !got[l.key()] {
+				t.Fatalf("record %d is before the reported failure but line %s was not accepted", i, l.key())
+			}
+		}
+	}
+}
+
+// Close to the deadline the handler starts nothing and reports the first
+// record, instead of being killed mid-batch.
+func TestKinesisHandlerStopsBeforeDeadline(t *testing.T) {
+	f := makeRaw(t, 1, 3, 5, mixedText)
+	sink := &memSink{}
+	h := &KinesisHandler{Stage: newStage(t, sink, Config{}), Margin: time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond) // inside 2×Margin
+	defer cancel()
+	resp, err := h.Handle(ctx, kinesisEvent(f.records))
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != f.records[0].SequenceNumber {
+		t.Fatalf("Handle = %+v, %v; want the first record reported", resp, err)
+	}
+	if n := len(sink.entries()); n != 0 {
+		t.Fatalf("%d entries put after the stop time", n)
+	}
+}
+
+// A Put that hangs is abandoned at deadline−Margin and the batch is
+// reported as not done.
+func TestKinesisHandlerAbandonsHangingPut(t *testing.T) {
+	f := makeRaw(t, 1, 3, 5, mixedText)
+	const margin = 500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 3*margin)
+	defer cancel()
+	invocationDeadline, _ := ctx.Deadline()
+	var putDeadline time.Time
+	sink := &memSink{PutFunc: func(ctx context.Context, _ []stream.Entry) ([]stream.PutResult, error) {
+		putDeadline, _ = ctx.Deadline()
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	h := &KinesisHandler{Stage: newStage(t, sink, Config{}), Margin: margin}
+	resp, err := h.Handle(ctx, kinesisEvent(f.records))
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != f.records[0].SequenceNumber {
+		t.Fatalf("Handle = %+v, %v; want the first record reported", resp, err)
+	}
+	if putDeadline.IsZero() {
+		t.Skip("the machine was too slow to reach the put before the stop time")
+	}
+	if want := invocationDeadline.Add(-margin); !putDeadline.Equal(want) {
+		t.Fatalf("put deadline %v, want the invocation deadline minus the margin, %v", putDeadline, want)
+	}
+}
+
+func kinesisEvent(recs []stream.Record) events.KinesisEvent {
+	var ev events.KinesisEvent
+	for _, r := range recs {
+		ev.Records = append(ev.Records, events.KinesisEventRecord{
+			EventSource: "aws:kinesis",
+			EventID:     fmt.Sprintf("shardId-000000000000:%s", r.SequenceNumber),
+			Kinesis:     events.KinesisRecord{Data: r.Data, PartitionKey: r.PartitionKey, SequenceNumber: r.SequenceNumber},
+		})
+	}
+	return ev
+}
