@@ -51,11 +51,19 @@ type Store interface {
 	// Set moves the checkpoint to seq (a sequence number or ShardEnd). It
 	// fails with ErrNotOwner unless owner holds an unexpired lease, and with
 	// ErrBackwards if seq is before the stored sequence.
+	// Sequence numbers compare numerically; TrimHorizon and Latest come
+	// before every sequence number and ShardEnd after all. A value that is
+	// neither a sentinel nor a decimal number is an error (not ErrBackwards).
 	Set(ctx context.Context, consumer, shardID, owner, seq string) error
 	// Release gives the lease up so another owner can take it at once.
+	// It fails with ErrNotOwner while another owner holds an unexpired
+	// lease; releasing a lease nobody holds is a no-op.
 	Release(ctx context.Context, consumer, shardID, owner string) error
 	// Rewind sets seq unconditionally (any sequence or sentinel), whoever
-	// holds the lease. It is the operator's explicit way back.
+	// holds the lease, and ends the lease, so that a running holder cannot
+	// move the checkpoint forward again from where it was: its next Set
+	// fails with ErrNotOwner and it re-reads from the rewound position.
+	// It is the operator's explicit way back.
 	Rewind(ctx context.Context, consumer, shardID, seq string) error
 	Close() error
 }
