@@ -99,7 +99,7 @@ func logBucketObjects(t testing.TB, f *fakeS3) (objs []Object, want []wantLine) 
 	g := newLogGen(1)
 	clb := lines(2000, g.clb, "\r\n")
 	alb := lines(4000, g.alb, "\n")
-	spaces := lines(300, g.clb, "\n")
+	spaces := lines(300, g.nlb, "\n")
 	objs = []Object{
 		f.put(logBucket, clbKey, clb),
 		f.put(logBucket, albKey, gzipped(t, alb)),

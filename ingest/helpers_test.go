@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -25,70 +24,43 @@ import (
 	"github.com/elbstream/elbstream/stream/kinesis/kinesistest"
 	"github.com/elbstream/elbstream/stream/kpl"
 	"github.com/elbstream/elbstream/stream/local"
+	"github.com/elbstream/elbstream/testdata/gen"
 )
 
 // --- log lines ---------------------------------------------------------
 
-var (
-	userAgents = []string{
-		"curl/8.4.0",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
-		"ELB-HealthChecker/2.0",
-		"Go-http-client/1.1",
-		"-",
-	}
-	paths   = []string{"/", "/api/v1/orders", "/static/app.js", "/login?next=%2Fcart", "/search?q=caf%C3%A9&page=2", "/health"}
-	methods = []string{"GET", "GET", "GET", "POST", "PUT", "DELETE"}
-)
-
-// logGen makes realistic, deterministic access-log lines.
+// logGen makes realistic, deterministic access-log lines with the shared
+// generator (testdata/gen), a few of them messy (IPv6, escaped quotes,
+// bytes that are not UTF-8), and now and then a line with a user agent of
+// several kilobytes, as some clients send.
 type logGen struct {
-	rng *rand.Rand
-	t   time.Time
+	clbG, albG, nlbG *gen.Generator
+	rng              *rand.Rand
 }
 
 func newLogGen(seed uint64) *logGen {
-	return &logGen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), t: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (g *logGen) next() time.Time {
-	g.t = g.t.Add(time.Duration(g.rng.IntN(50_000)) * time.Microsecond)
-	return g.t
-}
-
-func (g *logGen) ip() string {
-	return fmt.Sprintf("%d.%d.%d.%d:%d", 1+g.rng.IntN(223), g.rng.IntN(256), g.rng.IntN(256), 1+g.rng.IntN(254), 1024+g.rng.IntN(60000))
-}
-
-func (g *logGen) userAgent() string {
-	if g.rng.IntN(500) == 0 {
-		// Some clients send user agents of kilobytes.
-		return "Mozilla/5.0 " + strings.Repeat("(compatible; Bot/1.0; +http://example.com/bot) ", 40+g.rng.IntN(120))
+	opts := gen.Options{Messy: 0.05}
+	return &logGen{
+		clbG: gen.New(gen.CLB, seed, opts),
+		albG: gen.New(gen.ALB, seed+1, opts),
+		nlbG: gen.New(gen.NLB, seed+2, opts),
+		rng:  rand.New(rand.NewPCG(seed, 7)),
 	}
-	return userAgents[g.rng.IntN(len(userAgents))]
 }
 
-// clb returns a Classic Load Balancer line.
-func (g *logGen) clb() string {
-	return fmt.Sprintf(`%s my-clb %s 10.0.1.%d:80 0.%06d 0.%06d 0.%06d %d %d %d %d "%s https://www.example.com:443%s HTTP/1.1" "%s" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2`,
-		g.next().Format("2006-01-02T15:04:05.000000Z"), g.ip(), 1+g.rng.IntN(20),
-		g.rng.IntN(1000), g.rng.IntN(100000), g.rng.IntN(1000),
-		200, 200, g.rng.IntN(5000), g.rng.IntN(50000),
-		methods[g.rng.IntN(len(methods))], paths[g.rng.IntN(len(paths))], g.userAgent())
+func (g *logGen) line(gg *gen.Generator) string {
+	b := gg.Append(nil)
+	if g.rng.IntN(500) == 0 {
+		b = append(b, " \"Mozilla/5.0 "...)
+		b = append(b, strings.Repeat("(compatible; Bot/1.0; +http://example.com/bot) ", 40+g.rng.IntN(120))...)
+		b = append(b, '"')
+	}
+	return string(b)
 }
 
-// alb returns an Application Load Balancer line.
-func (g *logGen) alb() string {
-	ts := g.next()
-	return fmt.Sprintf(`https %s app/my-alb/50dc6c495c0c9188 %s 10.0.1.%d:80 0.%03d 0.%03d 0.%03d %d %d %d %d "%s https://shop.example.com:443%s HTTP/1.1" "%s" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-%08x-%024x" "shop.example.com" "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 %s "forward" "-" "-" "10.0.1.%d:80" "200" "-" "-" TID_%032x`,
-		ts.Format("2006-01-02T15:04:05.000000Z"), g.ip(), 1+g.rng.IntN(20),
-		g.rng.IntN(1000), g.rng.IntN(1000), g.rng.IntN(1000),
-		200, 200, g.rng.IntN(5000), g.rng.IntN(50000),
-		methods[g.rng.IntN(len(methods))], paths[g.rng.IntN(len(paths))], g.userAgent(),
-		ts.Unix(), g.rng.Uint64(), ts.Add(-10*time.Millisecond).Format("2006-01-02T15:04:05.000000Z"),
-		1+g.rng.IntN(20), g.rng.Uint64())
-}
+func (g *logGen) clb() string { return g.line(g.clbG) }
+func (g *logGen) alb() string { return g.line(g.albG) }
+func (g *logGen) nlb() string { return g.line(g.nlbG) }
 
 // lines returns n lines from line, joined with eol, ending with eol.
 func lines(n int, line func() string, eol string) []byte {
