@@ -50,8 +50,12 @@ var throttleCodes = map[string]bool{
 // nothing a caller could act on by retrying. An error caused by ctx ending
 // is never retryable.
 func classify(ctx context.Context, err error, notFound, invalidArg error) error {
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// ctx is alive: the call's own timeout (callTimeout) expired.
+		return stream.ErrTransient
 	}
 	var (
 		throughput  *types.ProvisionedThroughputExceededException

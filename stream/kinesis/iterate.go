@@ -46,7 +46,7 @@ func (s *Stream) Iterate(ctx context.Context, shardID string, from stream.Positi
 	default:
 		return nil, fmt.Errorf("kinesis: get shard iterator %s/%s: position kind %d: %w", s.Name(), shardID, from.Kind, stream.ErrInvalidPosition)
 	}
-	out, err := s.client.GetShardIterator(ctx, in)
+	out, err := call(ctx, s.client.GetShardIterator, in)
 	if err != nil {
 		return nil, s.errorf(ctx, "get shard iterator", stream.ErrShardNotFound, stream.ErrInvalidPosition, fmt.Errorf("shard %s: %w", shardID, err))
 	}
@@ -86,7 +86,7 @@ func (it *iterator) Next(ctx context.Context, max int) (stream.Batch, error) {
 	if max <= 0 || max > stream.DefaultMaxReadRecords {
 		max = stream.DefaultMaxReadRecords
 	}
-	out, err := it.s.client.GetRecords(ctx, &kinesis.GetRecordsInput{
+	out, err := call(ctx, it.s.client.GetRecords, &kinesis.GetRecordsInput{
 		ShardIterator: aws.String(it.token),
 		Limit:         aws.Int32(int32(max)),
 		StreamARN:     it.s.arnParam(),

@@ -82,7 +82,7 @@ func (s *Stream) ARN() string { return s.arn }
 // for a stream that takes records larger than 1 MiB, as the PutRecords
 // reference gives the limit for large records).
 func (s *Stream) Refresh(ctx context.Context) (stream.Limits, error) {
-	out, err := s.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{
+	out, err := call(ctx, s.client.DescribeStreamSummary, &kinesis.DescribeStreamSummaryInput{
 		StreamName: s.nameParam(),
 		StreamARN:  s.arnParam(),
 	})

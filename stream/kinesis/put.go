@@ -35,7 +35,7 @@ func (s *Stream) Put(ctx context.Context, entries []stream.Entry) ([]stream.PutR
 			records[i].ExplicitHashKey = aws.String(e.ExplicitHashKey)
 		}
 	}
-	out, err := s.client.PutRecords(ctx, &kinesis.PutRecordsInput{
+	out, err := call(ctx, s.client.PutRecords, &kinesis.PutRecordsInput{
 		Records:    records,
 		StreamName: s.nameParam(),
 		StreamARN:  s.arnParam(),

@@ -25,7 +25,7 @@ const (
 // returns once the stream is ACTIVE again, the children listed and
 // receiving new records.
 func (s *Stream) SplitShard(ctx context.Context, shardID, newStartingHashKey string) error {
-	_, err := s.client.SplitShard(ctx, &kinesis.SplitShardInput{
+	_, err := call(ctx, s.client.SplitShard, &kinesis.SplitShardInput{
 		ShardToSplit:       aws.String(shardID),
 		NewStartingHashKey: aws.String(newStartingHashKey),
 		StreamName:         s.nameParam(),
@@ -42,7 +42,7 @@ func (s *Stream) SplitShard(ctx context.Context, shardID, newStartingHashKey str
 // AdjacentParentID is adjacentShardID. It returns once the stream is ACTIVE
 // again.
 func (s *Stream) MergeShards(ctx context.Context, shardID, adjacentShardID string) error {
-	_, err := s.client.MergeShards(ctx, &kinesis.MergeShardsInput{
+	_, err := call(ctx, s.client.MergeShards, &kinesis.MergeShardsInput{
 		ShardToMerge:         aws.String(shardID),
 		AdjacentShardToMerge: aws.String(adjacentShardID),
 		StreamName:           s.nameParam(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -83,6 +84,20 @@ func TestNetworkFailuresAreTransient(t *testing.T) {
 		_, err := f.stream("logs").Shards(context.Background())
 		if !errors.Is(err, stream.ErrTransient) {
 			t.Errorf("Shards over a reset connection = %v, want ErrTransient", err)
+		}
+	})
+	t.Run("call times out", func(t *testing.T) {
+		defer kinesis.SetCallTimeout(50 * time.Millisecond)()
+		f := newFakeService(t)
+		f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// A request lost on the way: no answer. (The server notices
+			// the client hanging up only once the body is read.)
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+		})
+		_, err := f.stream("logs").Shards(context.Background())
+		if !errors.Is(err, stream.ErrTransient) {
+			t.Errorf("Shards with no answer = %v, want ErrTransient", err)
 		}
 	})
 	t.Run("context ends", func(t *testing.T) {

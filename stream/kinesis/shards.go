@@ -23,7 +23,7 @@ func (s *Stream) Shards(ctx context.Context) ([]stream.Shard, error) {
 	var shards []stream.Shard
 	in := s.listFrom("")
 	for restarts := 0; ; {
-		out, err := s.client.ListShards(ctx, in)
+		out, err := call(ctx, s.client.ListShards, in)
 		var expired *types.ExpiredNextTokenException
 		if errors.As(err, &expired) && restarts < 3 {
 			restarts++
