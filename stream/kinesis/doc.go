@@ -20,7 +20,14 @@
 // stream.ErrStreamNotFound or stream.ErrShardNotFound. The SDK's own retryer
 // still runs under them, as the aws.Config configures it; this package adds
 // no retry loop of its own: stream.Reader and the stage writers retry what
-// is classified as retryable.
+// is classified as retryable. Each call, the SDK's retries included, is
+// bounded to 30 seconds, as KCL bounds its requests, so that a request lost
+// on a dead connection fails as stream.ErrTransient instead of stalling a
+// shard until TCP notices.
+//
+// A stream opened by ARN is addressed by StreamARN alone (the form that
+// reaches another account's stream through its resource policy), in the
+// ARN's region.
 //
 // Delivery guarantee: an entry is durable once its PutResult carries a
 // sequence number and no error code; a per-entry error code or an error of
@@ -39,7 +46,8 @@
 //   - ListShards does not paginate;
 //   - DescribeStreamSummary has no MaxRecordSizeInKiB (1 MiB applies);
 //   - GetShardIterator AT_TIMESTAMP never answers when no record arrived at
-//     or after the timestamp, and fails for a timestamp in the future;
+//     or after the timestamp (the call then times out as ErrTransient), and
+//     fails with InvalidArgumentException for a timestamp in the future;
 //   - iterators expire after 5 minutes, as in Kinesis, so expiry is tested
 //     with a fake.
 package kinesis
