@@ -3,7 +3,9 @@ package forward
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,7 +18,7 @@ import (
 // Health serves the forwarder's --listen endpoints:
 //
 //	/healthz  200 while the process runs and the checkpoint store answers
-//	/readyz   200 while the output has a live receiver connection
+//	/readyz   200 while the receiver accepts connections
 //	/metrics  Prometheus metrics from Gatherer
 type Health struct {
 	// Checkpoints and Consumer are probed by /healthz with a List call.
@@ -76,17 +78,23 @@ func (h *Health) probe(w http.ResponseWriter, r *http.Request, check func(contex
 	fmt.Fprintln(w, "ok")
 }
 
-// ReadyWhenConnected is a Health.Ready for an output: ready while it has a
-// live connection; with none, one dial is tried (outputs without
-// connections, stdout and file, are always ready).
-func ReadyWhenConnected(o output.Output) func(context.Context) error {
+// ReadyWhenReachable is a Health.Ready for an output: ready when a TCP
+// connection to its receiver can be opened now. The output's own
+// connections cannot tell: an idle one whose peer went away looks open
+// until it is next used. Outputs without a receiver (stdout, file) are
+// always ready.
+func ReadyWhenReachable(o output.Output) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if o.Stats().Open() > 0 {
+		_, hostport, ok := strings.Cut(o.String(), "://")
+		if !ok {
 			return nil
 		}
-		if err := o.Connect(ctx); err != nil {
-			return fmt.Errorf("no live receiver connection: %w", err)
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", hostport)
+		if err != nil {
+			return fmt.Errorf("receiver %s unreachable: %w", o, err)
 		}
+		c.Close()
 		return nil
 	}
 }

@@ -176,7 +176,7 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 		stopServer, err := serveHealth(*listen, &forward.Health{
 			Checkpoints: store,
 			Consumer:    *consumerName,
-			Ready:       forward.ReadyWhenConnected(out),
+			Ready:       forward.ReadyWhenReachable(out),
 			Gatherer:    metricsRegistry(m),
 		}, log)
 		if err != nil {

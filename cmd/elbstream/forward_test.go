@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -395,5 +397,85 @@ func TestForwardLambdaBinary(t *testing.T) {
 	}
 	if missing, _ := rcv.report(ids); missing != 0 {
 		t.Fatalf("%d events missing after the retry", missing)
+	}
+}
+
+// freeAddr returns a loopback address that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// httpGet polls url until it answers (the server may not be up yet).
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestForwardBinaryListen runs the forwarder with --listen and checks its
+// health, readiness and metrics endpoints while it runs.
+func TestForwardBinaryListen(t *testing.T) {
+	bin := elbstreamBinary(t)
+	dir := t.TempDir()
+	ids := writeEvents(t, dir+"/events", 2, 20, 10)
+	rcv := startLumber(t, nil)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "forward", "--from", "local://"+dir+"/events", "--to", "beats://"+rcv.addr,
+		"--listen", addr, "--consumer", "listen")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	base := "http://" + addr
+	if code, body := httpGet(t, base+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := httpGet(t, base+"/readyz"); code != 200 {
+		t.Errorf("/readyz: %d %s", code, body)
+	}
+	// Metrics count every event once delivered.
+	want := fmt.Sprintf("elbstream_forward_events_acked_total %d", len(ids))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := httpGet(t, base+"/metrics")
+		if strings.Contains(body, want) && strings.Contains(body, "elbstream_forward_connections_created_total") && !strings.Contains(body, "elbstream_forward_connections 0") &&
+			strings.Contains(body, "go_goroutines") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %q:\n%s", want, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The receiver goes away: not ready any more.
+	rcv.stop()
+	if code, _ := httpGet(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the receiver down: %d", code)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
 	}
 }
