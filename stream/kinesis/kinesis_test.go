@@ -317,3 +317,43 @@ func TestSequenceNumbersIncrease(t *testing.T) {
 		last = res[0].SequenceNumber
 	}
 }
+
+// TestReaderFollowsTheTip reads an open shard at its tip while records
+// arrive: empty batches, then the new records, in order.
+func TestReaderFollowsTheTip(t *testing.T) {
+	s := kinesistest.NewStream(t, 1)
+	ctx := ctxT(t)
+	r := &stream.Reader{Stream: s, ShardID: "shardId-000000000000", From: stream.Position{Kind: stream.Latest}, PollInterval: 10 * time.Millisecond}
+
+	b, err := r.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Records) != 0 || b.EndOfShard || b.BehindTip != 0 {
+		t.Fatalf("first batch at Latest: %+v, want empty at the tip", b)
+	}
+	var got []string
+	for round := 0; len(got) < 30; round++ {
+		if round < 3 {
+			if _, err := s.Put(ctx, entries(10, fmt.Sprint("round", round))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := r.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range b.Records {
+			got = append(got, string(rec.Data))
+		}
+		if round > 100 {
+			t.Fatalf("after %d batches read %d records, want 30", round, len(got))
+		}
+	}
+	if len(got) != 30 || got[0] != "round0-0000" || got[29] != "round2-0009" {
+		t.Errorf("read %v", got)
+	}
+	if r.Last() == "" {
+		t.Error("Last() is empty after reading")
+	}
+}
