@@ -152,9 +152,10 @@ type Limits struct {
 	// MaxPutEntries is the most entries in one Put. Default: 500.
 	MaxPutEntries int
 	// MaxPutBytes is the most bytes (data + partition keys) in one Put.
-	// Default: 5 MiB, or 10 × MaxRecordBytes when that is larger.
+	// Default: 5 MiB; 10 MiB for a stream whose records may exceed 1 MiB.
 	MaxPutBytes int
-	// MaxPartitionKey is the longest partition key, in bytes. Default: 256.
+	// MaxPartitionKey is the longest partition key, in Unicode characters
+	// as Kinesis counts them. Default: 256.
 	MaxPartitionKey int
 }
 
