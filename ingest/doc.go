@@ -31,6 +31,16 @@
 //     invoker.go, behind the ObjectGetter, ObjectLister and Invoker
 //     interfaces.
 //
+// # Memory
+//
+// Bounded by configuration, not by object size: the writer holds at most
+// Concurrency+1 Put calls' worth of records (each at most MaxPutBytes,
+// 5 MiB on Kinesis), a run at most three aggregates of MaxRecordBytes and
+// their sealed copies, and a line reader the line limit plus a 64 KiB
+// decompression buffer. With the defaults that is about 40 MiB in the
+// worst case; BenchmarkIngest measures 20-35 MiB of peak heap for a 64 MiB
+// gzipped object, and the same for 256 MiB.
+//
 // # Delivery guarantee
 //
 // At least once. An object counts as ingested only when every record

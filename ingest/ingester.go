@@ -60,7 +60,15 @@ type Run struct {
 	w       *Writer
 	stats   *Stats
 	limits  stream.Limits
-	agg     kpl.Aggregator
+	agg     *kpl.Aggregator // being filled by the reader
+
+	// The aggregate's MD5 trailer costs as much CPU as decompression,
+	// so a finisher goroutine seals full aggregates and hands them to
+	// the writer while the reader fills the next one.
+	free      chan *kpl.Aggregator
+	sealed    chan sealed
+	finished  chan struct{}
+	writeFail atomic.Bool // the writer's context ended: stop reading
 	stopAt  time.Time // zero: never stop reading early
 	now     func() time.Time
 	stopped bool
@@ -159,7 +167,14 @@ func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
 		now:    time.Now,
 		w:      NewWriter(wctx, in.Stream, in.Config.Writer, stats),
 	}
-	r.agg.MaxBytes = r.limits.MaxRecordBytes
+	r.free = make(chan *kpl.Aggregator, aggregators)
+	for range aggregators {
+		r.free <- &kpl.Aggregator{MaxBytes: r.limits.MaxRecordBytes}
+	}
+	r.agg = <-r.free
+	r.sealed = make(chan sealed, aggregators-2)
+	r.finished = make(chan struct{})
+	go r.finish()
 	return r
 }
 
@@ -188,6 +203,8 @@ func (r *Run) Close() error {
 		return r.err()
 	}
 	r.closed = true
+	close(r.sealed)
+	<-r.finished
 	r.w.Close()
 	r.cancel()
 	for _, res := range r.results {
@@ -312,13 +329,47 @@ func (r *Run) ingest(res *Result, content io.Reader, start int64) {
 // key (at most 256 bytes) and the truncation marker's number.
 const recordOverhead = 4 + 16 + 64 + 256 + 32
 
-// flush writes the aggregate, if any, as one entry of t's object.
+// aggregators is how many aggregates a run holds at most: one being
+// filled, one queued, one being sealed.
+const aggregators = 3
+
+// sealed is a full aggregate on its way to the writer.
+type sealed struct {
+	agg   *kpl.Aggregator
+	t     *Tracker
+	first int64
+}
+
+// flush hands the aggregate, if any, to the finisher as one entry of t's
+// object. It fails once a write has failed because the writer's context
+// ended, which tells the reader to stop.
 func (r *Run) flush(t *Tracker, first int64) error {
-	n := r.agg.Len()
-	if n == 0 {
+	if r.agg.Len() == 0 {
 		return nil
 	}
-	return r.w.Write(r.agg.Flush(), t, first, int64(n))
+	if r.writeFail.Load() {
+		r.agg.Reset()
+		err := fmt.Errorf("put records: %w", context.Cause(r.w.ctx))
+		t.add()
+		t.fail(first, err)
+		return err
+	}
+	r.sealed <- sealed{agg: r.agg, t: t, first: first}
+	r.agg = <-r.free
+	return nil
+}
+
+// finish seals aggregates (MD5 and all) and writes them, in order.
+func (r *Run) finish() {
+	defer close(r.finished)
+	for s := range r.sealed {
+		n := s.agg.Len()
+		e := s.agg.Flush()
+		r.free <- s.agg
+		if err := r.w.Write(e, s.t, s.first, int64(n)); err != nil {
+			r.writeFail.Store(true)
+		}
+	}
 }
 
 // partitionKeyBase hashes a source identity once per object.
