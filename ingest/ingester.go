@@ -54,13 +54,13 @@ type Ingester struct {
 //
 // A Run is used from one goroutine.
 type Run struct {
-	in      *Ingester
-	ctx     context.Context
-	cancel  context.CancelFunc
-	w       *Writer
-	stats   *Stats
-	limits  stream.Limits
-	agg     *kpl.Aggregator // being filled by the reader
+	in     *Ingester
+	ctx    context.Context
+	cancel context.CancelFunc
+	w      *Writer
+	stats  *Stats
+	limits stream.Limits
+	agg    *kpl.Aggregator // being filled by the reader
 
 	// The aggregate's MD5 trailer costs as much CPU as decompression,
 	// so a finisher goroutine seals full aggregates and hands them to
@@ -69,11 +69,11 @@ type Run struct {
 	sealed    chan sealed
 	finished  chan struct{}
 	writeFail atomic.Bool // the writer's context ended: stop reading
-	stopAt  time.Time // zero: never stop reading early
-	now     func() time.Time
-	stopped bool
-	results []*Result
-	closed  bool
+	stopAt    time.Time   // zero: never stop reading early
+	now       func() time.Time
+	stopped   bool
+	results   []*Result
+	closed    bool
 }
 
 // Result is the outcome of one object.
