@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -442,4 +446,70 @@ func flatten(m map[string][]stream.Record) []stream.Record {
 		out = append(out, rs...)
 	}
 	return out
+}
+
+// breakingGetter hands out bodies that break after a number of bytes, the
+// way a connection reset mid-object looks, and records the requests.
+type breakingGetter struct {
+	inner ObjectGetter
+	after int64 // bytes before each of the first breaks
+	mu    sync.Mutex
+	reqs  []GetRequest
+	left  int // breaks left
+}
+
+func (g *breakingGetter) GetObject(ctx context.Context, req GetRequest) (*GetResult, error) {
+	g.mu.Lock()
+	g.reqs = append(g.reqs, req)
+	brk := g.left > 0
+	g.left--
+	g.mu.Unlock()
+	out, err := g.inner.GetObject(ctx, req)
+	if err != nil || !brk {
+		return out, err
+	}
+	out.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(io.LimitReader(out.Body, g.after), iotest.ErrReader(io.ErrUnexpectedEOF)), out.Body}
+	return out, nil
+}
+
+func TestS3BodyReopensAfterBreak(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		s := newLocalStream(t, local.Options{MaxRecordBytes: 64 << 10})
+		f := newFakeS3(t, logBucket)
+		content := lines(3000, newLogGen(16).alb, "\n")
+		stored := content
+		if gz {
+			stored = gzipped(t, content)
+		}
+		o := f.put(logBucket, "x.log", stored)
+		g := &breakingGetter{inner: &S3Client{Client: f.client}, after: int64(len(stored)) / 4, left: 3}
+		run := (&Ingester{Stream: s, Objects: g}).Start(context.Background())
+		run.Object(Task{Object: Object{Bucket: logBucket, Key: "x.log"}})
+		if err := run.Close(); err != nil {
+			t.Fatalf("gzip %v: %v", gz, err)
+		}
+		reconcile(t, s, expect(S3Source(logBucket, "x.log", o.ETag, ""), content, DefaultMaxLineBytes, 0))
+		// Three breaks, three ranged re-opens pinned to the ETag read.
+		if len(g.reqs) != 4 {
+			t.Fatalf("gzip %v: %d requests, want 4", gz, len(g.reqs))
+		}
+		for i, r := range g.reqs[1:] {
+			if want := int64(i+1) * g.after; r.Offset != want || r.IfMatch != o.ETag {
+				t.Errorf("gzip %v: re-open %d: %+v, want offset %d, If-Match %s", gz, i+1, r, want, o.ETag)
+			}
+		}
+	}
+	// A body that keeps breaking fails the object after maxReopens.
+	s := newLocalStream(t, local.Options{})
+	f := newFakeS3(t, logBucket)
+	f.put(logBucket, "y.log", lines(3000, newLogGen(17).alb, "\n"))
+	g := &breakingGetter{inner: &S3Client{Client: f.client}, after: 1000, left: 100}
+	run := (&Ingester{Stream: s, Objects: g}).Start(context.Background())
+	run.Object(Task{Object: Object{Bucket: logBucket, Key: "y.log"}})
+	if err := run.Close(); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("err = %v, want unexpected EOF", err)
+	}
 }
