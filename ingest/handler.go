@@ -58,65 +58,111 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 		return nil, err
 	}
 	stopAt, writeBy := h.deadlines(ctx, began)
-	run := h.Ingester.start(ctx, stopAt, writeBy)
+	inv := &invocation{h: h, ev: ev, run: h.Ingester.start(ctx, stopAt, writeBy)}
 	if h.clock != nil {
-		run.now = h.clock
+		inv.run.now = h.clock
 	}
+	inv.read()
+	inv.run.Close()
+	inv.continueRest(ctx)
 
-	var hop int
-	var tasks [][]Task // per notification
-	if ev.Kind == KindContinuation {
-		hop = ev.Continuation.Hop
-		ev.Notifications = []Notification{{}}
-		tasks = [][]Task{ev.Continuation.Tasks}
-	} else {
-		for _, n := range ev.Notifications {
-			var ts []Task
-			for _, o := range n.Objects {
-				ts = append(ts, Task{Object: o})
-			}
-			tasks = append(tasks, ts)
+	if ev.Kind == KindSQS {
+		resp := inv.sqsResponse()
+		h.report(ctx, ev.Kind, inv.run, began, nil, slog.Int("batchItemFailures", len(resp.BatchItemFailures)))
+		return resp, nil
+	}
+	err = inv.run.err()
+	if err == nil {
+		err = inv.contErr
+	}
+	if err == nil && len(ev.Notifications) == 1 {
+		err = ev.Notifications[0].Err
+	}
+	h.report(ctx, ev.Kind, inv.run, began, err)
+	if err != nil {
+		return nil, err
+	}
+	return inv.run.stats.Summary(), nil
+}
+
+// invocation is the state of one Handle call.
+type invocation struct {
+	h   *Handler
+	ev  Event
+	run *Run
+	hop int // of the continuation being run; 0 for a notification
+
+	// Per notification:
+	results   [][]*Result
+	started   []bool // begun before the deadline stop
+	unstarted []bool // has objects left for the continuation
+	rest      []Task // those objects
+
+	contErr error // the continuation could not be started
+}
+
+// tasks returns what each notification asks to read.
+func (inv *invocation) tasks() [][]Task {
+	if inv.ev.Kind == KindContinuation {
+		inv.hop = inv.ev.Continuation.Hop
+		inv.ev.Notifications = []Notification{{}}
+		return [][]Task{inv.ev.Continuation.Tasks}
+	}
+	var tasks [][]Task
+	for _, n := range inv.ev.Notifications {
+		var ts []Task
+		for _, o := range n.Objects {
+			ts = append(ts, Task{Object: o})
 		}
+		tasks = append(tasks, ts)
 	}
+	return tasks
+}
 
-	// Read, notification by notification.
-	var (
-		results   = make([][]*Result, len(ev.Notifications))
-		started   = make([]bool, len(ev.Notifications)) // begun before the deadline stop
-		unstarted = make([]bool, len(ev.Notifications)) // has objects left for the continuation
-		rest      []Task                                // those objects
-	)
-	for i, n := range ev.Notifications {
+// read reads the objects, notification by notification, until done or
+// the deadline stop.
+func (inv *invocation) read() {
+	tasks := inv.tasks()
+	n := len(inv.ev.Notifications)
+	inv.results, inv.started, inv.unstarted = make([][]*Result, n), make([]bool, n), make([]bool, n)
+	filter := inv.h.Ingester.Config.Filter
+	for i, n := range inv.ev.Notifications {
 		for _, reason := range n.Skipped {
-			run.stats.Skip(reason)
+			inv.run.stats.Skip(reason)
 		}
 		if n.Err != nil {
-			run.stats.Error(n.Err)
+			inv.run.stats.Error(n.Err)
 			continue
 		}
-		if run.Stopped() && ev.Kind == KindSQS {
+		if inv.run.Stopped() && inv.ev.Kind == KindSQS {
 			break // SQS redelivers the messages not started
 		}
-		started[i] = true
+		inv.started[i] = true
 		for _, t := range tasks[i] {
+			var skip string
+			if t.Offset == 0 && inv.ev.Kind != KindContinuation {
+				skip = filter.Skip(t.Key)
+			}
 			switch {
-			case run.Stopped():
-				rest = append(rest, t)
-				unstarted[i] = true
-			case t.Offset == 0 && ev.Kind != KindContinuation && h.Ingester.Config.Filter.Skip(t.Key) != "":
-				results[i] = append(results[i], run.Skip(t, t.Object.String(), h.Ingester.Config.Filter.Skip(t.Key)))
+			case inv.run.Stopped():
+				inv.rest = append(inv.rest, t)
+				inv.unstarted[i] = true
+			case skip != "":
+				inv.results[i] = append(inv.results[i], inv.run.Skip(t, t.Object.String(), skip))
 			default:
-				results[i] = append(results[i], run.Object(t))
+				inv.results[i] = append(inv.results[i], inv.run.Object(t))
 			}
 		}
 	}
-	run.Close()
+}
 
-	// Continue what was cut short: the objects in hand from their first
-	// line not written, then those not started.
+// continueRest invokes the continuation for what was cut short: the
+// objects in hand from their first line not written, then those not
+// started.
+func (inv *invocation) continueRest(ctx context.Context) {
 	var pending []Task
 	progress := false
-	for _, rs := range results {
+	for _, rs := range inv.results {
 		for _, r := range rs {
 			if t, ok := r.Resume(); ok {
 				pending = append(pending, t)
@@ -126,52 +172,40 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 			}
 		}
 	}
-	pending = append(pending, rest...)
-	var contErr error
-	if len(pending) > 0 {
-		switch {
-		case !progress:
-			contErr = errors.New("ingest: no progress before the deadline: raise the function timeout or lower the safety margin")
-		case h.Invoker == nil:
-			contErr = errors.New("ingest: objects left unfinished and no invoker to continue them")
-		default:
-			// Invoke even if ctx is about to end: the continuation is
-			// what saves the work left.
-			ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invokeTimeout)
-			contErr = invokeContinuation(ictx, h.Invoker, &Continuation{Tasks: pending, Hop: hop + 1})
-			cancel()
-		}
-		if contErr == nil {
-			run.stats.continued.Add(int64(len(pending)))
-		} else {
-			run.stats.Error(contErr)
-			run.stats.failed.Add(int64(len(pending)))
-		}
+	pending = append(pending, inv.rest...)
+	if len(pending) == 0 {
+		return
 	}
+	switch {
+	case !progress:
+		inv.contErr = errors.New("ingest: no progress before the deadline: raise the function timeout or lower the safety margin")
+	case inv.h.Invoker == nil:
+		inv.contErr = errors.New("ingest: objects left unfinished and no invoker to continue them")
+	default:
+		// Invoke even if ctx is about to end: the continuation is what
+		// saves the work left.
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), invokeTimeout)
+		inv.contErr = invokeContinuation(ictx, inv.h.Invoker, &Continuation{Tasks: pending, Hop: inv.hop + 1})
+		cancel()
+	}
+	if inv.contErr == nil {
+		inv.run.stats.continued.Add(int64(len(pending)))
+	} else {
+		inv.run.stats.Error(inv.contErr)
+		inv.run.stats.failed.Add(int64(len(pending)))
+	}
+}
 
-	// Acknowledge.
-	if ev.Kind == KindSQS {
-		resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-		for i, n := range ev.Notifications {
-			if n.Err != nil || !started[i] || failed(results[i], contErr) || unstarted[i] && contErr != nil {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: n.MessageID})
-			}
+// sqsResponse lists the messages SQS must redeliver: undecodable ones,
+// those not started, and those with an object that failed.
+func (inv *invocation) sqsResponse() events.SQSEventResponse {
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, n := range inv.ev.Notifications {
+		if n.Err != nil || !inv.started[i] || failed(inv.results[i], inv.contErr) || inv.unstarted[i] && inv.contErr != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: n.MessageID})
 		}
-		h.report(ctx, ev.Kind, run, began, nil)
-		return resp, nil
 	}
-	err = run.err()
-	if err == nil && contErr != nil {
-		err = contErr
-	}
-	if err == nil && len(ev.Notifications) == 1 && ev.Notifications[0].Err != nil {
-		err = ev.Notifications[0].Err
-	}
-	h.report(ctx, ev.Kind, run, began, err)
-	if err != nil {
-		return nil, err
-	}
-	return run.stats.Summary(), nil
+	return resp
 }
 
 // invokeTimeout bounds the continuation's Invoke call.
@@ -216,7 +250,7 @@ func (h *Handler) deadlines(ctx context.Context, now time.Time) (stopAt, writeBy
 }
 
 // report writes the invocation's summary log line and metrics.
-func (h *Handler) report(ctx context.Context, kind Kind, run *Run, began time.Time, err error) {
+func (h *Handler) report(ctx context.Context, kind Kind, run *Run, began time.Time, err error, extra ...slog.Attr) {
 	took := time.Since(began)
 	var s Summary
 	if run != nil {
@@ -232,6 +266,7 @@ func (h *Handler) report(ctx context.Context, kind Kind, run *Run, began time.Ti
 		slog.Int64("durationMs", took.Milliseconds()),
 		slog.Any("summary", s),
 	}
+	attrs = append(attrs, extra...)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))
 	}
