@@ -198,9 +198,14 @@ func (e *Encoder) url(dst, u []byte) []byte {
 		dst = append(dst, `"domain":"`...)
 		dst = e.raw(dst, p.domain)
 	}
-	if p.hasPort {
+	if p.port != nil {
 		dst = append(dst, `"port":`...)
-		dst = strconv.AppendUint(dst, p.port, 10)
+		if d := canonical(p.port); d != nil {
+			dst = append(dst, d...)
+		} else {
+			n, _ := parseUint(p.port)
+			dst = strconv.AppendUint(dst, n, 10)
+		}
 		dst = append(dst, ',')
 	}
 	if len(p.path) > 0 {

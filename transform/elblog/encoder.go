@@ -3,6 +3,7 @@ package elblog
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -105,6 +106,11 @@ func (e *Encoder) AppendJSON(dst, line []byte, p Provenance) ([]byte, Outcome, e
 	if isControl(line) {
 		return dst, Skipped, nil
 	}
+	// Room for the event, so that appendValue's wide copies fit; this
+	// allocates only while dst is still growing to the largest event.
+	if need := 4*len(line) + 2048; cap(dst)-len(dst) < need {
+		dst = slices.Grow(dst, need)
+	}
 	start := len(dst)
 	e.line = line
 	f := e.Format
@@ -157,7 +163,7 @@ func (e *Encoder) appendEvent(dst, line []byte, f Format, p Provenance) ([]byte,
 			reasonf("want at least %d fields, got %d", minFields[f], e.f.n), nil)
 	}
 	if i := e.validate(f); i >= 0 {
-		return dst, newParseError(f, i, int(e.f.off[i]), kindReasons[kinds[f][i]], e.f.v[i])
+		return dst, newParseError(f, i, e.f.offset(line, i), kindReasons[kinds[f][i]], e.f.v[i])
 	}
 	clean, quotes := isClean(line)
 	if clean {
@@ -198,7 +204,9 @@ func open(dst []byte, key string) ([]byte, int) {
 // closeTop appends the static members for top-level object k, then closes
 // the object that starts at start, or removes it if it is empty.
 func (e *Encoder) closeTop(dst []byte, start int, k topKey) []byte {
-	dst = append(dst, e.static.in[k]...)
+	if e.static.mask&(1<<k) != 0 {
+		dst = append(dst, e.static.in[k]...)
+	}
 	return closeObj(dst, start)
 }
 
@@ -224,11 +232,33 @@ func (e *Encoder) endEvent(dst []byte, sh shape) []byte {
 	return dst
 }
 
+// appendValue appends v, a value of the line. Values of up to 32 bytes —
+// most of them: times, codes, counts, addresses, ciphers — are moved as one
+// 16- or 32-byte block instead of through a call to memmove: v is resliced
+// to the block within its capacity (the line's buffer, so nothing outside
+// it is read) and the block lands in dst's spare capacity, which AppendJSON
+// reserved; the bytes past len(v) are overwritten by what follows or cut off
+// by the returned length. Measured on generated ALB lines: −4% CPU per line.
+func appendValue(dst, v []byte) []byte {
+	n := len(dst)
+	if cap(dst)-n >= 32 {
+		if len(v) <= 16 && cap(v) >= 16 {
+			*(*[16]byte)(dst[n : n+16]) = *(*[16]byte)(v[:16])
+			return dst[:n+len(v)]
+		}
+		if len(v) <= 32 && cap(v) >= 32 {
+			*(*[32]byte)(dst[n : n+32]) = *(*[32]byte)(v[:32])
+			return dst[:n+len(v)]
+		}
+	}
+	return append(dst, v...)
+}
+
 // str appends field value v as the rest of a JSON string (after the opening
 // quote), then `",`. Quoted fields have AWS's \xHH escapes decoded.
 func (e *Encoder) str(dst, v []byte, quoted bool) []byte {
 	if e.clean {
-		dst = append(dst, v...)
+		dst = appendValue(dst, v)
 	} else {
 		dst = e.escape(dst, v, quoted)
 	}
@@ -263,8 +293,16 @@ func (e *Encoder) optUint(dst []byte, key string, i int) []byte {
 		return dst
 	}
 	dst = append(dst, key...)
-	dst = strconv.AppendUint(dst, e.f.num[i], 10)
-	return append(dst, ',')
+	return append(e.num(dst, i), ',')
+}
+
+// num appends the number field i holds: its digits as they are when they
+// are canonical (a copy is cheaper than formatting), else formatted.
+func (e *Encoder) num(dst []byte, i int) []byte {
+	if d := e.f.dig[i]; d != nil {
+		return appendValue(dst, d)
+	}
+	return strconv.AppendUint(dst, e.f.num[i], 10)
 }
 
 // optSeconds appends key and field i as a decimal number, unless it is -1
@@ -274,7 +312,7 @@ func (e *Encoder) optSeconds(dst []byte, key string, i int) []byte {
 		return dst
 	}
 	dst = append(dst, key...)
-	dst = append(dst, e.f.aux[i]...)
+	dst = appendValue(dst, e.f.aux[i])
 	return append(dst, ',')
 }
 
@@ -301,10 +339,9 @@ func (e *Encoder) ipPort(dst []byte, i int) []byte {
 		return dst
 	}
 	dst = append(dst, `"ip":"`...)
-	dst = append(dst, e.f.aux[i]...) // validated: hex digits, dots and colons only
+	dst = appendValue(dst, e.f.aux[i]) // validated: hex digits, dots and colons only
 	dst = append(dst, `","port":`...)
-	dst = strconv.AppendUint(dst, e.f.num[i], 10)
-	return append(dst, ',')
+	return append(e.num(dst, i), ',')
 }
 
 // list appends key (`"name":[`) and field i split at sep as an array of

@@ -58,9 +58,12 @@ func (ids *eventIDs) append(dst []byte, p Provenance, line []byte) []byte {
 		sum := sha256.Sum256(line)
 		copy(tail[1:], sum[:8])
 	}
-	var enc [12]byte
-	base64.RawURLEncoding.Encode(enc[:], tail[:])
-	return append(dst, enc[:]...)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	for i := 0; i < len(tail); i += 3 {
+		v := uint(tail[i])<<16 | uint(tail[i+1])<<8 | uint(tail[i+2])
+		dst = append(dst, alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63], alphabet[v&63])
+	}
+	return dst
 }
 
 // AppendEventID appends the event.id that AppendJSON gives line at p. line

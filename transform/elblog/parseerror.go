@@ -15,8 +15,10 @@ type ParseError struct {
 	Value  string // the offending value, cut to 64 bytes
 }
 
-func (e *ParseError) Error() string {
-	var b []byte
+func (e *ParseError) Error() string { return string(e.appendMessage(make([]byte, 0, 128))) }
+
+// appendMessage appends the text Error returns.
+func (e *ParseError) appendMessage(b []byte) []byte {
 	b = append(b, e.Format.String()...)
 	b = append(b, ": "...)
 	if e.Field > 0 {
@@ -37,7 +39,7 @@ func (e *ParseError) Error() string {
 		b = append(b, ": "...)
 		b = strconv.AppendQuote(b, e.Value)
 	}
-	return string(b)
+	return b
 }
 
 // newParseError builds the error for field i (0-based) of format f. Only the

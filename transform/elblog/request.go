@@ -39,8 +39,7 @@ func dashNil(b []byte) []byte {
 // scheme required to be followed by "//"). Slices alias the URL.
 type urlParts struct {
 	scheme, domain, path, query, fragment []byte
-	port                                  uint64
-	hasPort                               bool
+	port                                  []byte // digits of a port from 0 to 65535, or nil
 }
 
 func splitURL(u []byte) (p urlParts) {
@@ -52,57 +51,38 @@ func splitURL(u []byte) (p urlParts) {
 	if i > 0 && i+3 <= len(u) && u[i] == ':' && u[i+1] == '/' && u[i+2] == '/' {
 		p.scheme = u[:i]
 		a := i + 3
-		end, at, colon, bracket := a, -1, -1, false
-		for ; end < len(u); end++ {
-			switch u[end] {
-			case '/', '?', '#':
-				goto authority
-			case '@':
-				at = end
-			case ':':
-				colon = end
-			case '[':
-				bracket = true
-			}
+		end := a
+		for end < len(u) && !endsAuthority[u[end]] {
+			end++
 		}
-	authority:
-		if bracket || (at >= 0 && colon >= 0 && colon < at) {
-			p.domain, p.port, p.hasPort = splitAuthority(u[a:end])
-		} else {
-			if at >= 0 {
-				a = at + 1
-			}
-			host := u[a:end]
-			if colon >= a {
-				host = u[a:colon]
-				if colon+1 < end {
-					p.port, p.hasPort = isPort(u[colon+1 : end])
-				}
-			}
-			p.domain = host
-		}
+		p.domain, p.port = splitAuthority(u[a:end])
 		u = u[end:]
 	}
-	// path ["?" query] ["#" fragment]
-	for i := 0; i < len(u); i++ {
-		switch u[i] {
-		case '?':
-			p.path = u[:i]
-			q := u[i+1:]
-			if j := bytes.IndexByte(q, '#'); j >= 0 {
-				p.query, p.fragment = q[:j], q[j+1:]
-			} else {
-				p.query = q
-			}
-			return p
-		case '#':
-			p.path, p.fragment = u[:i], u[i+1:]
+	// path ["?" query] ["#" fragment]; fragments are rare (browsers do not
+	// send them), queries common.
+	if q := bytes.IndexByte(u, '?'); q >= 0 {
+		if h := bytes.IndexByte(u[:q], '#'); h >= 0 {
+			p.path, p.fragment = u[:h], u[h+1:]
 			return p
 		}
+		p.path, u = u[:q], u[q+1:]
+		if h := bytes.IndexByte(u, '#'); h >= 0 {
+			p.query, p.fragment = u[:h], u[h+1:]
+		} else {
+			p.query = u
+		}
+		return p
+	}
+	if h := bytes.IndexByte(u, '#'); h >= 0 {
+		p.path, p.fragment = u[:h], u[h+1:]
+		return p
 	}
 	p.path = u
 	return p
 }
+
+// endsAuthority marks the bytes that end a URL's authority.
+var endsAuthority = [256]bool{'/': true, '?': true, '#': true}
 
 // isSchemeByte reports whether c may be byte i of a URL scheme: a letter,
 // then letters, digits, '+', '-' and '.'.
@@ -115,7 +95,7 @@ func isSchemeByte(c byte, i int) bool {
 
 // splitAuthority drops user info and splits host and port; a port is kept
 // only if it is a number from 0 to 65535. IPv6 hosts lose their brackets.
-func splitAuthority(a []byte) (host []byte, port uint64, hasPort bool) {
+func splitAuthority(a []byte) (host, port []byte) {
 	if at := bytes.LastIndexByte(a, '@'); at >= 0 {
 		a = a[at+1:]
 	}
@@ -123,7 +103,7 @@ func splitAuthority(a []byte) (host []byte, port uint64, hasPort bool) {
 	if len(a) > 0 && a[0] == '[' {
 		end := bytes.IndexByte(a, ']')
 		if end < 0 {
-			return a, 0, false
+			return a, nil
 		}
 		host = a[1:end]
 		if rest := a[end+1:]; len(rest) > 0 && rest[0] == ':' {
@@ -134,8 +114,16 @@ func splitAuthority(a []byte) (host []byte, port uint64, hasPort bool) {
 	} else {
 		host = a
 	}
-	if len(p) > 0 {
-		port, hasPort = isPort(p)
+	return host, portDigits(p)
+}
+
+// portDigits returns p if it is a port number (0-65535), else nil.
+func portDigits(p []byte) []byte {
+	if len(p) == 0 {
+		return nil
 	}
-	return host, port, hasPort
+	if _, ok := isPort(p); !ok {
+		return nil
+	}
+	return p
 }

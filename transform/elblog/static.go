@@ -152,6 +152,7 @@ var classicDefaults = []Field{{"SourceModuleName", "ELB"}, {"Type", "logs"}}
 // run of members, each followed by a comma.
 type staticFields struct {
 	in   [tkCount][]byte    // members written inside a schema object
+	mask uint32             // bit k: in[k] is not empty
 	root [shapeCount][]byte // members written at the top level, per shape
 }
 
@@ -223,6 +224,7 @@ func compileStatic(schema Schema, fields []Field) (staticFields, error) {
 			for _, ch := range c.children {
 				s.in[k] = renderNode(s.in[k], ch)
 			}
+			s.mask |= 1 << k
 		}
 	}
 	for sh := shape(0); sh < shapeCount; sh++ {

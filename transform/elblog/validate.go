@@ -32,7 +32,7 @@ var kindReasons = [...]string{
 	kPriority:   "want a number, -1 or -",
 }
 
-var kinds = [...][]kind{
+var kinds = [...][maxKnown]kind{
 	CLB: {kTime, kAny, kHostPort, kHostPortOr, kSeconds, kSeconds, kSeconds, kStatus, kStatus,
 		kCount, kCount, kAny, kAny, kAny, kAny},
 	ALB: {kAny, kTime, kAny, kHostPort, kHostPortOr, kSeconds, kSeconds, kSeconds, kStatus, kStatus,
@@ -43,55 +43,67 @@ var kinds = [...][]kind{
 		kAny, kAny, kAny, kAny, kAny, kAny, kAny, kAny, kAny, kAny, kTimeOrDash},
 }
 
+// typedFields lists, per format, the fields whose kind is not kAny.
+var typedFields = func() (t [len(kinds)][]uint8) {
+	for f, ks := range kinds {
+		for i, k := range ks {
+			if k != kAny {
+				t[f] = append(t[f], uint8(i))
+			}
+		}
+	}
+	return t
+}()
+
 // validate checks every field of the split line against format f's table,
 // keeps what it parsed (num, aux) for the writers, and returns the first
 // field that does not fit (-1 if all do). A -1 time or priority is cleared
 // from present: it means "not available".
 func (e *Encoder) validate(f Format) int {
 	t := &e.f
-	for i, k := range kinds[f][:t.n] {
-		if k == kAny {
-			continue
+	for _, i := range typedFields[f] {
+		if int(i) >= t.n {
+			break
 		}
-		v := t.v[i]
+		k, v := kinds[f][i], t.v[i]
 		dash := len(v) == 1 && v[0] == '-'
 		switch k {
 		case kTime:
 			if ok, _ := isTimestamp(v); !ok {
-				return i
+				return int(i)
 			}
 		case kTimeOrDash:
 			if ok, _ := isTimestamp(v); !ok && !dash {
-				return i
+				return int(i)
 			}
 		case kHostPort, kHostPortOr:
 			ip, port, ok := splitHostPort(v)
 			if !ok && !(dash && k == kHostPortOr) {
-				return i
+				return int(i)
 			}
-			t.aux[i], t.num[i] = ip, port
+			t.aux[i], t.num[i], t.dig[i] = ip, port, canonical(v[len(v)-digits(port):])
 		case kIP:
 			if !isIP(v) {
-				return i
+				return int(i)
 			}
 		case kPort:
 			n, ok := isPort(v)
 			if !ok {
-				return i
+				return int(i)
 			}
-			t.num[i] = n
+			t.num[i], t.dig[i] = n, canonical(v)
 		case kStatus:
 			n, ok := parseUint(v)
 			if (!ok || n > 999) && !dash {
-				return i
+				return int(i)
 			}
-			t.num[i] = n
+			t.num[i], t.dig[i] = n, canonical(v)
 		case kCount:
 			n, ok := parseUint(v)
 			if !ok && !dash {
-				return i
+				return int(i)
 			}
-			t.num[i] = n
+			t.num[i], t.dig[i] = n, canonical(v)
 		case kSeconds:
 			if isMinusOne(v) {
 				t.present &^= 1 << i
@@ -99,7 +111,7 @@ func (e *Encoder) validate(f Format) int {
 			}
 			d, ok := decimal(v)
 			if !ok && !dash {
-				return i
+				return int(i)
 			}
 			t.aux[i] = d
 		case kPriority:
@@ -109,10 +121,36 @@ func (e *Encoder) validate(f Format) int {
 			}
 			n, ok := parseUint(v)
 			if !ok && !dash {
-				return i
+				return int(i)
 			}
-			t.num[i] = n
+			t.num[i], t.dig[i] = n, canonical(v)
 		}
 	}
 	return -1
+}
+
+// canonical returns the digits d if they are how JSON writes the number (no
+// leading zero), else nil.
+func canonical(d []byte) []byte {
+	if len(d) > 1 && d[0] == '0' {
+		return nil
+	}
+	return d
+}
+
+// digits returns how many decimal digits n has as the line wrote it: the
+// length of the port after the last colon. Only the count matters for
+// slicing, and ports have at most five.
+func digits(n uint64) int {
+	switch {
+	case n < 10:
+		return 1
+	case n < 100:
+		return 2
+	case n < 1000:
+		return 3
+	case n < 10000:
+		return 4
+	}
+	return 5
 }

@@ -123,6 +123,9 @@ func millis(b []byte) uint64 {
 // accepted too. The address must be a valid IPv4 or IPv6 address and the port
 // a number from 0 to 65535.
 func splitHostPort(b []byte) (ip []byte, port uint64, ok bool) {
+	if n, p, ok := ipv4Port(b); ok {
+		return b[:n], p, true
+	}
 	i := len(b) - 1
 	for i >= 0 && b[i] != ':' {
 		i--
@@ -145,6 +148,46 @@ func splitHostPort(b []byte) (ip []byte, port uint64, ok bool) {
 		return nil, 0, false
 	}
 	return ip, port, true
+}
+
+// ipv4Port parses "a.b.c.d:port", by far the most common form, in one
+// forward pass. ok is false for anything else (which the general path then
+// decides on).
+func ipv4Port(b []byte) (ipLen int, port uint64, ok bool) {
+	i := 0
+	for part := 0; ; part++ {
+		start, v := i, 0
+		for i < len(b) && i-start < 3 && b[i]-'0' <= 9 {
+			v = v*10 + int(b[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || v > 255 || (n > 1 && b[start] == '0') || i >= len(b) {
+			return 0, 0, false
+		}
+		if part == 3 {
+			break
+		}
+		if b[i] != '.' {
+			return 0, 0, false
+		}
+		i++
+	}
+	if b[i] != ':' {
+		return 0, 0, false
+	}
+	p := b[i+1:]
+	if len(p) == 0 || len(p) > 5 {
+		return 0, 0, false
+	}
+	for _, c := range p {
+		d := c - '0'
+		if d > 9 {
+			return 0, 0, false
+		}
+		port = port*10 + uint64(d)
+	}
+	return i, port, port <= 65535
 }
 
 // isPort reports whether b is a port number (0-65535).
