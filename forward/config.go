@@ -15,12 +15,12 @@ type Config struct {
 	// by it, whatever the batch sizes. It is raised to Window if smaller.
 	// Default: 4 × Window.
 	MaxInFlight int
-	// CheckpointInterval bounds how long the loop delivers one batch
-	// before it hands what is acknowledged so far to the consumer to
-	// checkpoint; the consumer then reads the rest of the batch again. It
-	// matters when the receiver is slow: a batch (up to MaxRecords records)
-	// is otherwise checkpointed only once delivered in full. Negative:
-	// checkpoint whole batches only. Default: 5s.
+	// CheckpointInterval is the least time between two checkpoints of one
+	// shard while a batch (up to MaxRecords records) is being delivered: the
+	// acknowledged prefix is checkpointed after each window, at most this
+	// often, so a crash re-delivers only what was in flight since.
+	// 0 checkpoints after every acknowledged window; negative checkpoints
+	// whole batches only. Default: 0.
 	CheckpointInterval time.Duration
 	// MinBackoff and MaxBackoff bound the jittered, doubling wait between
 	// retries of a failed Send in the loop. Default: 100ms and 10s.
@@ -37,7 +37,6 @@ const (
 	defaultMinBackoff   = 100 * time.Millisecond
 	defaultMaxBackoff   = 10 * time.Second
 	defaultSafetyMargin = time.Second
-	defaultCheckpoint   = 5 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -61,9 +60,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff < c.MinBackoff {
 		c.MaxBackoff = c.MinBackoff
-	}
-	if c.CheckpointInterval == 0 {
-		c.CheckpointInterval = defaultCheckpoint
 	}
 	if c.SafetyMargin <= 0 {
 		c.SafetyMargin = defaultSafetyMargin

@@ -31,11 +31,13 @@
 //     connection or Logstash dies are lost. Use beats:// when that matters.
 //   - The long-running loop hands each batch's acknowledged records to the
 //     consumer (package stream/consumer), which checkpoints them under the
-//     shard's lease when the batch is done — or earlier, when delivering
-//     it takes longer than [Config.CheckpointInterval]. After a crash, a
-//     lost lease or SIGKILL, delivery resumes after the last checkpoint, so
-//     what is sent twice is at most, per shard, the batch in hand
-//     (consumer.Config.MaxRecords records, `--max-records`). A receiver
+//     shard's lease after every acknowledged window (at most every
+//     [Config.CheckpointInterval] when set) and at the end of the batch.
+//     After a crash, a lost lease or SIGKILL, delivery resumes after the
+//     last checkpoint, so what is sent twice is at most, per shard, the
+//     window in flight and the rest of the record it ended in (with a
+//     CheckpointInterval, what was acknowledged since the last
+//     checkpoint as well). A receiver
 //     that dies or drops the connection costs less: the output resends
 //     only the events it had not acknowledged, at most the events in
 //     flight ([Config.MaxInFlight]). Events carry a deterministic

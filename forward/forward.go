@@ -10,10 +10,6 @@ import (
 	"github.com/elbstream/elbstream/stream/consumer"
 )
 
-// errYield ends the delivery of a batch early so that the consumer
-// checkpoints what is acknowledged (Config.CheckpointInterval).
-var errYield = errors.New("forward: checkpoint due")
-
 // Forwarder is the long-running delivery loop: it reads every shard of a
 // stream with consumer.Run and delivers each batch through the output,
 // checkpointing what was acknowledged.
@@ -54,29 +50,33 @@ func (f *Forwarder) Run(ctx context.Context, cc consumer.Config) error {
 }
 
 // process is the consumer.ProcessFunc: deliver one batch of one shard and
-// return the last record whose events were all acknowledged. It returns
-// early, with no error, when Run is stopping or a checkpoint is due: the
-// consumer checkpoints what is done and reads the rest again.
+// return the last record whose events were all acknowledged. While the
+// batch is being delivered it checkpoints the acknowledged prefix (every
+// window, or at most every Config.CheckpointInterval), so a crash
+// re-delivers only what was in flight. It returns early, with no error,
+// when Run is stopping: the consumer checkpoints what is done.
 func (f *Forwarder) process(ctx context.Context, stop <-chan struct{}, shardID string, b stream.Batch) (string, error) {
 	recs := streamRecords(b.Records)
-	start := time.Now()
 	interval := f.core.cfg.CheckpointInterval
+	var last time.Time
 	acked, err := f.core.deliver(ctx, recs, delivery{
 		shardID: shardID,
 		retry:   true,
 		stop:    stop,
 		progress: func(acked int) error {
-			if interval > 0 && acked < len(recs) && time.Since(start) >= interval {
-				return errYield
+			// The consumer checkpoints the end of the batch itself.
+			if interval < 0 || acked == len(recs) || time.Since(last) < interval {
+				return nil
 			}
-			return nil
+			last = time.Now()
+			return consumer.Checkpoint(ctx, recs.Sequence(acked-1))
 		},
 	})
 	done := ""
 	if acked > 0 {
 		done = recs.Sequence(acked - 1)
 	}
-	if (errors.Is(err, errStopped) || errors.Is(err, errYield)) && done != "" {
+	if errors.Is(err, errStopped) && done != "" {
 		return done, nil
 	}
 	return done, err

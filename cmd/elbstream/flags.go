@@ -58,8 +58,15 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 		if !ok {
 			return
 		}
-		if e := fs.Set(f.Name, v); e != nil {
-			err = fmt.Errorf("%s=%q: %v", name, v, e)
+		vals := []string{v}
+		if _, ok := f.Value.(*listFlag); ok {
+			vals = strings.Split(v, ",")
+		}
+		for _, v := range vals {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+				return
+			}
 		}
 	})
 	return err

@@ -22,7 +22,7 @@ func TestApplyEnvFillsUnsetFlagsOnly(t *testing.T) {
 		"ELBSTREAM_START_AT": "latest",
 		"ELBSTREAM_TO":       "beats://ignored:1",
 		"ELBSTREAM_DRAIN":    "true",
-		"ELBSTREAM_FIELD":    "env=prod",
+		"ELBSTREAM_FIELD":    "env=prod,team=edge",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	if err := applyEnv(fs, lookup); err != nil {
@@ -37,7 +37,7 @@ func TestApplyEnvFillsUnsetFlagsOnly(t *testing.T) {
 	if !*drain {
 		t.Error("drain not read from ELBSTREAM_DRAIN")
 	}
-	if len(fields) != 1 || fields[0] != "env=prod" {
+	if len(fields) != 2 || fields[0] != "env=prod" || fields[1] != "team=edge" {
 		t.Errorf("field = %q", fields)
 	}
 }

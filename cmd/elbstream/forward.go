@@ -95,7 +95,7 @@ type deliveryFlags struct {
 
 func (d *deliveryFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&d.maxInFlight, "max-in-flight", 0, "events sent and not yet acknowledged, across all shards, at most (default 4 × connections × window)")
-	fs.DurationVar(&d.checkpointInterval, "checkpoint-interval", 0, "checkpoint a batch's acknowledged part when delivering it takes longer than this; negative: whole batches only (default 5s)")
+	fs.DurationVar(&d.checkpointInterval, "checkpoint-interval", 0, "least time between checkpoints of a shard inside a batch; 0: after every acknowledged window; negative: whole batches only (default 0)")
 }
 
 // forwardConfig sizes a forward window so that one Send keeps every

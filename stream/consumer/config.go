@@ -66,7 +66,9 @@ const (
 //
 // Returning a done before the batch's last record without an error makes
 // the consumer read the rest again. Returning "" without an error for a
-// non-empty batch is a contract violation that stops Run. process is called
+// non-empty batch is a contract violation that stops Run. A ProcessFunc that
+// finishes its batch in pieces may call Checkpoint with ctx after each, so
+// that a crash re-delivers only the piece in flight. process is called
 // concurrently for different shards, never for one shard at once.
 type ProcessFunc func(ctx context.Context, shardID string, b stream.Batch) (done string, err error)
 

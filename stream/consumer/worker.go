@@ -65,7 +65,7 @@ func (w *shardWorker) run(readCtx context.Context) (res result) {
 			w.cfg.Observe(w.shard, b)
 		}
 		if n := len(b.Records); n > 0 {
-			done, err := w.process(w.lease.ctx, w.shard, b)
+			done, err := w.process(withProgress(w.lease.ctx, w.lease, &b), w.shard, b)
 			if res, stop := w.checkpoint(b, done, err); stop {
 				return res
 			}

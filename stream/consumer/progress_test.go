@@ -1,0 +1,92 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/elbstream/elbstream/stream"
+)
+
+// A ProcessFunc that checkpoints part of its batch with Checkpoint and then
+// crashes without returning progress loses only what came after that part.
+func TestCheckpointMidBatchBoundsRedelivery(t *testing.T) {
+	e := newEnv(t, 2)
+	want := e.put(t, 1000, spread)
+	errCrash := errors.New("crash")
+
+	first := newRecorder()
+	var lost []string
+	var calls atomic.Int32
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		if calls.Add(1) != 3 {
+			return first.process(ctx, shard, b)
+		}
+		quarter := len(b.Records) / 4
+		first.add(b.Records[:quarter])
+		if err := Checkpoint(ctx, b.Records[quarter-1].SequenceNumber); err != nil {
+			t.Errorf("Checkpoint: %v", err)
+		}
+		for _, r := range b.Records[quarter:] {
+			lost = append(lost, string(r.Data))
+		}
+		return "", errCrash // as if killed: no progress reported on return
+	}
+	cfg := e.config("c")
+	cfg.Checkpoints = noRelease{e.store}
+	cfg.Owner = "crashed"
+	cfg.LeaseTTL = time.Second
+	cfg.Drain = false
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Run(ctx, cfg, process); !errors.Is(err, errCrash) {
+		t.Fatalf("Run = %v, want the crash", err)
+	}
+	if len(lost) == 0 {
+		t.Fatal("the crash did not happen mid-batch")
+	}
+
+	second := newRecorder()
+	cfg = e.config("c")
+	cfg.Owner = "restarted"
+	drain(t, cfg, second.process)
+	for d := range second.counts {
+		if first.counts[d] > 0 {
+			t.Errorf("%s was checkpointed mid-batch and delivered again", d)
+		}
+	}
+	for _, d := range lost {
+		if second.counts[d] != 1 {
+			t.Errorf("%s after the mid-batch checkpoint delivered %d times after restart, want once", d, second.counts[d])
+		}
+	}
+	all := newRecorder()
+	for d, n := range first.counts {
+		all.counts[d] += n
+	}
+	for d, n := range second.counts {
+		all.counts[d] += n
+	}
+	all.exactlyOnce(t, want)
+}
+
+func TestCheckpointRejectsMisuse(t *testing.T) {
+	if err := Checkpoint(context.Background(), "1"); err == nil {
+		t.Error("Checkpoint outside a ProcessFunc succeeded")
+	}
+	e := newEnv(t, 1)
+	e.put(t, 10, spread)
+	var outside error
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		if outside == nil {
+			outside = Checkpoint(ctx, "999999999999999999999999999999999")
+		}
+		return b.Records[len(b.Records)-1].SequenceNumber, nil
+	}
+	drain(t, e.config("c"), process)
+	if outside == nil {
+		t.Error("Checkpoint of a sequence outside the batch succeeded")
+	}
+}
