@@ -61,7 +61,7 @@ process exits 0. A summary goes to stderr at the end.`
 // outputFlags are the flags that configure an output; `run` can share them.
 type outputFlags struct {
 	connections, window, compression int
-	timeout                          time.Duration
+	timeout, idleTimeout             time.Duration
 	tls                              output.TLSConfig
 }
 
@@ -70,6 +70,7 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.window, "window", 0, "events per beats window (one ACK) or tcp write (default 2048)")
 	fs.IntVar(&o.compression, "compression", 0, "zlib level 0-9 of beats windows (0: none)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "bound on each dial, write and wait for an ACK (default 30s)")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 0, "redial a connection idle longer than this instead of trusting it; negative: never (default 60s)")
 	fs.StringVar(&o.tls.CAFile, "tls-ca", "", "PEM bundle of the CAs that sign the receiver's certificate (default: system roots)")
 	fs.StringVar(&o.tls.CertFile, "tls-cert", "", "PEM client certificate, for receivers that verify clients")
 	fs.StringVar(&o.tls.KeyFile, "tls-key", "", "PEM key of --tls-cert")
@@ -83,7 +84,13 @@ func (o *outputFlags) config() output.Config {
 		WindowSize:  o.window,
 		Compression: o.compression,
 		Timeout:     o.timeout,
+		IdleTimeout: o.idleTimeout,
 		TLS:         o.tls,
+		// Without this, a receiver that is down (or a misspelt host) is
+		// retried in silence until the command's deadline.
+		OnRetry: func(err error, wait time.Duration) {
+			slog.Warn("output: retrying", "in", wait, "err", err)
+		},
 	}
 }
 
