@@ -1,0 +1,428 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/elbstream/elbstream/ingest"
+	"github.com/elbstream/elbstream/testdata/gen"
+	"github.com/elbstream/elbstream/transform/elblog"
+)
+
+// runObject is one log object of a test, and what `run` must make of it.
+type runObject struct {
+	name string // key or file name
+	data []byte // decompressed content
+	gzip bool
+}
+
+const runControlLine = "Enable AccessLog for ELB: my-clb at 2024-03-01T00:00:00.000Z"
+
+// runFixture returns the objects every `run` test reads: a gzipped ALB
+// log, a plain CLB log holding a control line, an empty line and a line
+// that does not parse, and a plain NLB log whose name has spaces.
+func runFixture(tag uint64) []runObject {
+	clb := gen.New(gen.CLB, tag*10+2, gen.Options{Messy: 0.1}).Lines(120)
+	var c bytes.Buffer
+	c.WriteString(runControlLine + "\n")
+	for i, l := range clb {
+		if i == 60 {
+			c.WriteString("\nthis is not an access log line\n")
+		}
+		c.Write(l)
+		c.WriteByte('\n')
+	}
+	return []runObject{
+		{name: "alb.log.gz", data: gen.Object(gen.ALB, tag*10+1, 300, gen.Options{Messy: 0.1}), gzip: true},
+		{name: "clb.log", data: c.Bytes()},
+		{name: "nlb with spaces.log", data: gen.Object(gen.NLB, tag*10+3, 40, gen.Options{})},
+	}
+}
+
+// stored returns the object as written: gzipped when it says so.
+func (o runObject) stored(t *testing.T) []byte {
+	if o.gzip {
+		return gz(t, o.data)
+	}
+	return o.data
+}
+
+// runWant is what a run must deliver and count.
+type runWant struct {
+	ids                   map[string]bool
+	lines, control, empty int64
+	events, parseFailures int64
+}
+
+// want adds the event ids of o's lines read under provenance source.
+func (w *runWant) add(source string, o runObject) {
+	if w.ids == nil {
+		w.ids = map[string]bool{}
+	}
+	off := int64(0)
+	for _, line := range bytes.SplitAfter(o.data, []byte("\n")) {
+		if len(line) == 0 {
+			break
+		}
+		pos := off
+		off += int64(len(line))
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		w.lines++
+		switch {
+		case len(line) == 0:
+			w.empty++
+		case string(line) == runControlLine:
+			w.control++
+		default:
+			w.events++
+			if string(line) == "this is not an access log line" {
+				w.parseFailures++
+			}
+			w.ids[string(elblog.AppendEventID(nil, elblog.Provenance{Source: source, Position: pos}, line))] = true
+		}
+	}
+}
+
+var runSummaryRE = regexp.MustCompile(`(?m)^run:\s+(\d+) (lines read|events delivered|control lines skipped|empty lines skipped)`)
+
+// runCounts reads the counts of a run's summary.
+func runCounts(t *testing.T, stderr string) map[string]int64 {
+	t.Helper()
+	got := map[string]int64{}
+	for _, m := range runSummaryRE.FindAllStringSubmatch(stderr, -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		got[m[2]] = n
+	}
+	if len(got) != 4 {
+		t.Fatalf("no summary in stderr:\n%s", stderr)
+	}
+	if m := regexp.MustCompile(`(\d+) of them parse failures`).FindStringSubmatch(stderr); m != nil {
+		got["parse failures"], _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	return got
+}
+
+// checkSummary checks that the summary counts what w says and reconciles.
+func checkSummary(t *testing.T, stderr string, w runWant) {
+	t.Helper()
+	got := runCounts(t, stderr)
+	want := map[string]int64{"lines read": w.lines, "events delivered": w.events, "control lines skipped": w.control,
+		"empty lines skipped": w.empty, "parse failures": w.parseFailures}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("summary: %s = %d, want %d", k, got[k], v)
+		}
+	}
+	if !strings.Contains(stderr, "run: reconciled:") {
+		t.Errorf("summary does not say it reconciled:\n%s", stderr)
+	}
+}
+
+// eventIDs returns the event.id of every JSON line in out, counted.
+func eventIDs(t *testing.T, out []byte) map[string]int {
+	t.Helper()
+	ids := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var e struct {
+			Event struct{ ID string } `json:"event"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil || e.Event.ID == "" {
+			t.Fatalf("not an event with an id: %q (%v)", sc.Text(), err)
+		}
+		ids[e.Event.ID]++
+	}
+	return ids
+}
+
+// checkExactlyOnce fails unless got holds every id of want once, and no
+// other.
+func checkExactlyOnce(t *testing.T, got map[string]int, want map[string]bool) {
+	t.Helper()
+	missing, dups, extra := 0, 0, 0
+	for id := range want {
+		switch got[id] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			dups++
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			extra++
+		}
+	}
+	if missing+dups+extra > 0 {
+		t.Errorf("%d events: %d missing, %d delivered more than once, %d unexpected", len(want), missing, dups, extra)
+	}
+}
+
+// runMain runs the command in-process.
+func runMain(t *testing.T, args ...string) (code int, stdout []byte, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{"run"}, args...), strings.NewReader(""), &out, &errb)
+	return code, out.Bytes(), errb.String()
+}
+
+// TestRunS3ToBeats runs the whole pipeline from an S3 server to a beats
+// receiver: every line arrives once as an event with the id its object and
+// offset give it, the control line and the empty line are counted, the
+// ELBAccessLogTestFile object is skipped, and the summary reconciles.
+func TestRunS3ToBeats(t *testing.T) {
+	faker := gofakes3.New(s3mem.New())
+	srv := httptest.NewUnstartedServer(faker.Server())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	defer srv.Close()
+	// The CLI finds the server as a user's would: the SDK's standard
+	// variables, no flag.
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
+	ctx := context.Background()
+	const bucket = "elb-logs"
+	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(key string, data []byte) string {
+		o, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ingest.S3Source(bucket, key, strings.Trim(aws.ToString(o.ETag), `"`), "")
+	}
+	const prefix = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/03/01/"
+	var want runWant
+	objs := runFixture(1)
+	for _, o := range objs[:2] {
+		want.add(put(prefix+o.name, o.stored(t)), o)
+	}
+	put("AWSLogs/123456789012/ELBAccessLogTestFile", []byte(runControlLine+"\n"))
+	spaced := "other/" + objs[2].name
+	want.add(put(spaced, objs[2].stored(t)), objs[2])
+
+	rcv := startLumber(t, nil)
+	code, stdout, stderr := runMain(t, "--to", "beats://"+rcv.addr, "--shards", "2",
+		"s3://"+bucket+"/AWSLogs/", "s3://"+bucket+"/"+spaced)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	if len(stdout) != 0 {
+		t.Errorf("stdout is for events of --to stdout only; got %q", stdout)
+	}
+	rcv.mu.Lock()
+	checkExactlyOnce(t, rcv.seen, want.ids)
+	rcv.mu.Unlock()
+	checkSummary(t, stderr, want)
+	if !strings.Contains(stderr, "elb-test-file 1") {
+		t.Errorf("the ELBAccessLogTestFile object is not counted as skipped:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "3 objects read") {
+		t.Errorf("want 3 objects read:\n%s", stderr)
+	}
+	t.Logf("stderr:\n%s", stderr)
+}
+
+// writeRunFiles writes objs under dir and returns their provenance ids.
+func writeRunFiles(t *testing.T, dir string, objs ...runObject) []string {
+	t.Helper()
+	var sources []string
+	for _, o := range objs {
+		p := filepath.Join(dir, o.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, o.stored(t), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := ingest.FileSource(p, fi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, src)
+	}
+	return sources
+}
+
+// TestRunFilesToStdout runs from a directory and a file named alone to
+// stdout, with static fields: the events are all stdout holds.
+func TestRunFilesToStdout(t *testing.T) {
+	dir := t.TempDir()
+	objs := runFixture(2)
+	logs := filepath.Join(dir, "logs")
+	srcs := writeRunFiles(t, logs, objs[:2]...)
+	srcs = append(srcs, writeRunFiles(t, dir, objs[2])...)
+	writeRunFiles(t, logs, runObject{name: ingest.ELBTestFile, data: []byte(runControlLine + "\n")})
+	var want runWant
+	for i, o := range objs {
+		want.add(srcs[i], o)
+	}
+
+	code, stdout, stderr := runMain(t, "--field", "env=test", logs, filepath.Join(dir, objs[2].name))
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	checkExactlyOnce(t, eventIDs(t, stdout), want.ids)
+	checkSummary(t, stderr, want)
+	if n := bytes.Count(stdout, []byte(`"env":"test"`)); int64(n) != want.events {
+		t.Errorf("--field env=test: in %d of %d events", n, want.events)
+	}
+}
+
+// TestRunDataKept checks what a kept data directory does on later runs:
+// sources ingested completely are skipped, new ones are read, --reingest
+// reads everything again under the same ids, and what an interrupted run
+// left in the streams is delivered first.
+func TestRunDataKept(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	logs := filepath.Join(dir, "logs")
+	objs := runFixture(3)
+	srcs := writeRunFiles(t, logs, objs[:2]...)
+	var first runWant
+	for i, o := range objs[:2] {
+		first.add(srcs[i], o)
+	}
+
+	code, stdout, stderr := runMain(t, "--data", data, logs)
+	if code != 0 {
+		t.Fatalf("first run: exit %d; stderr:\n%s", code, stderr)
+	}
+	checkExactlyOnce(t, eventIDs(t, stdout), first.ids)
+	checkSummary(t, stderr, first)
+
+	// The same command again delivers nothing: both files are known.
+	code, stdout, stderr = runMain(t, "--data", data, logs)
+	if code != 0 {
+		t.Fatalf("second run: exit %d; stderr:\n%s", code, stderr)
+	}
+	if len(stdout) != 0 || !strings.Contains(stderr, "already-ingested 2") {
+		t.Errorf("second run delivered %d bytes; stderr:\n%s", len(stdout), stderr)
+	}
+	checkSummary(t, stderr, runWant{})
+
+	// A new file: only it is read.
+	var third runWant
+	third.add(writeRunFiles(t, logs, objs[2])[0], objs[2])
+	code, stdout, stderr = runMain(t, "--data", data, logs)
+	if code != 0 {
+		t.Fatalf("third run: exit %d; stderr:\n%s", code, stderr)
+	}
+	checkExactlyOnce(t, eventIDs(t, stdout), third.ids)
+	checkSummary(t, stderr, third)
+
+	// --reingest: everything again, under the ids it had.
+	all := runWant{ids: map[string]bool{}}
+	for _, w := range []runWant{first, third} {
+		for id := range w.ids {
+			all.ids[id] = true
+		}
+		all.lines += w.lines
+		all.events += w.events
+		all.control += w.control
+		all.empty += w.empty
+		all.parseFailures += w.parseFailures
+	}
+	code, stdout, stderr = runMain(t, "--data", data, "--reingest", logs)
+	if code != 0 {
+		t.Fatalf("--reingest: exit %d; stderr:\n%s", code, stderr)
+	}
+	checkExactlyOnce(t, eventIDs(t, stdout), all.ids)
+	checkSummary(t, stderr, all)
+
+	// A run killed after its ingest and before delivery, simulated with
+	// `elbstream ingest` into the kept raw stream: the next run delivers
+	// that first and counts it apart. The file never made it into the
+	// ledger, so it is read again too: each of its events arrives twice,
+	// with one id.
+	late := runObject{name: "late/alb2.log.gz", data: gen.Object(gen.ALB, 77, 50, gen.Options{}), gzip: true}
+	var lateWant runWant
+	lateWant.add(writeRunFiles(t, dir, late)[0], late)
+	if code, _, stderr := runCLI(t, "ingest", "--stream", "local://"+filepath.Join(data, "raw"), filepath.Join(dir, "late")); code != 0 {
+		t.Fatalf("ingest: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr = runMain(t, "--data", data, logs, filepath.Join(dir, "late"))
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d; stderr:\n%s", code, stderr)
+	}
+	got := eventIDs(t, stdout)
+	for id := range lateWant.ids {
+		if got[id] != 2 {
+			t.Errorf("event %s delivered %d times, want 2 (resumed, then read again)", id, got[id])
+		}
+	}
+	if len(got) != len(lateWant.ids) {
+		t.Errorf("%d distinct events delivered, want %d", len(got), len(lateWant.ids))
+	}
+	checkSummary(t, stderr, lateWant)
+	if want := fmt.Sprintf("resumed: %d lines", lateWant.lines); !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},                      // no source
+		{"--shards", "-1", "x"}, // bad shards
+		{"--progress", "sometimes", "x"},
+		{"--schema", "nope", "x"},
+	} {
+		if code, _, stderr := runMain(t, args...); code != 2 {
+			t.Errorf("run %q: exit %d, want 2; stderr:\n%s", args, code, stderr)
+		}
+	}
+	if code, _, stderr := runMain(t, filepath.Join(t.TempDir(), "nope")); code != 1 || !strings.Contains(stderr, "no such file") {
+		t.Errorf("missing source: exit %d; stderr:\n%s", code, stderr)
+	}
+}
+
+// TestRunSample generates the samples and delivers all of them.
+func TestRunSample(t *testing.T) {
+	data := t.TempDir()
+	code, stdout, stderr := runMain(t, "--sample", "7", "--data", data)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	want := int64(7 * len(gen.Formats))
+	got := runCounts(t, stderr)
+	if got["lines read"] != want || got["events delivered"] != want || len(eventIDs(t, stdout)) != int(want) {
+		t.Errorf("want %d events; stderr:\n%s", want, stderr)
+	}
+	if !strings.Contains(stderr, "elb-test-file 1") {
+		t.Errorf("the sample ELBAccessLogTestFile is not skipped:\n%s", stderr)
+	}
+	// Samples are kept as they are: a second run finds nothing new.
+	code, stdout, stderr = runMain(t, "--sample", "7", "--data", data)
+	if code != 0 || len(stdout) != 0 || !strings.Contains(stderr, fmt.Sprintf("already-ingested %d", len(gen.Formats))) {
+		t.Errorf("second sample run: exit %d, %d bytes out; stderr:\n%s", code, len(stdout), stderr)
+	}
+}
