@@ -58,7 +58,7 @@ func isControl(line []byte) bool {
 
 // detect guesses the format of a line from its first fields:
 //
-//	ALB:            a request type word (http https h2 grpcs ws wss …), then a timestamp
+//	ALB:            a lower-case request type (http https h2 grpcs ws wss …), then a digit
 //	NLB:            "tls", then the log version
 //	CLB:            a timestamp, the load balancer name, then client ip:port
 //	ALB connection: a timestamp, the client ip, then the client port (digits only)
@@ -74,7 +74,14 @@ func detect(line []byte) Format {
 		if bytes.HasPrefix(line, []byte("tls ")) {
 			return NLB
 		}
-		return ALB
+		// A lower-case word (the request type), then the timestamp.
+		i := 1
+		for i < len(line) && (line[i]-'a' <= 'z'-'a' || line[i]-'0' <= 9) {
+			i++
+		}
+		if i+1 < len(line) && line[i] == ' ' && line[i+1]-'0' <= 9 {
+			return ALB
+		}
 	case c >= '0' && c <= '9':
 		// Third field: "ip:port" (CLB) or a bare port (connection log).
 		rest := line

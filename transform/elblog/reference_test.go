@@ -196,7 +196,7 @@ func refDetect(line string) elblog.Format {
 		return elblog.Auto
 	case strings.HasPrefix(line, "tls "):
 		return elblog.NLB
-	case line[0] >= 'a' && line[0] <= 'z':
+	case regexp.MustCompile(`^[a-z][a-z0-9]* [0-9]`).MatchString(line):
 		return elblog.ALB
 	case line[0] >= '0' && line[0] <= '9':
 		parts := strings.SplitN(line, " ", 4)

@@ -1,12 +1,15 @@
 package elblog
 
 import (
+	"bytes"
+	"encoding/json"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/elbstream/elbstream/testdata/gen"
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // Benchmarks of the stages of AppendJSON on generated ALB lines, reporting
@@ -64,4 +67,57 @@ func BenchmarkStage(b *testing.B) {
 	b.Run("stage=all", func(b *testing.B) {
 		cpuBench(b, lines, func(l []byte) { dst, _, _ = e.AppendJSON(dst[:0], l, p) })
 	})
+}
+
+// cleanScalar is isClean as one scalar pass, for BenchmarkClean.
+func cleanScalar(line []byte) (clean bool, quotes int) {
+	for _, c := range line {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false, 0
+		}
+		if c == '"' {
+			quotes++
+		}
+	}
+	return true, quotes
+}
+
+// BenchmarkClean compares the clean-line check built on segmentio's
+// ascii.ValidPrint (with bytes.IndexByte and bytes.Count) with one scalar
+// pass doing the same.
+func BenchmarkClean(b *testing.B) {
+	lines := benchLines(b)
+	b.Run("impl=segmentio-ascii", func(b *testing.B) { cpuBench(b, lines, func(l []byte) { isClean(l) }) })
+	b.Run("impl=scalar", func(b *testing.B) { cpuBench(b, lines, func(l []byte) { cleanScalar(l) }) })
+}
+
+// BenchmarkEscape writes the user-agent field of generated lines as a JSON
+// string: as elblog does (a plain copy for clean lines; \xHH decoding, then
+// escaping, for others), and with segmentio's json.AppendEscape and
+// encoding/json, which cannot decode \xHH.
+func BenchmarkEscape(b *testing.B) {
+	for _, messy := range []float64{0, 1} {
+		var uas [][]byte
+		var f fieldsOf
+		for _, l := range gen.New(gen.ALB, 2, gen.Options{Messy: messy}).Lines(256) {
+			f.split(l, 33, 0)
+			uas = append(uas, bytes.Clone(f.v[13]))
+		}
+		name := "lines=clean"
+		if messy > 0 {
+			name = "lines=escaped"
+		}
+		dst := make([]byte, 0, 4096)
+		var e Encoder
+		e.clean = messy == 0
+		b.Run(name+"/impl=elblog", func(b *testing.B) {
+			cpuBench(b, uas, func(v []byte) { dst = e.str(dst[:0], v, true) })
+		})
+		b.Run(name+"/impl=segmentio-json", func(b *testing.B) {
+			cpuBench(b, uas, func(v []byte) { dst = segjson.AppendEscape(dst[:0], string(v), 0) })
+		})
+		b.Run(name+"/impl=encoding-json", func(b *testing.B) {
+			cpuBench(b, uas, func(v []byte) { dst, _ = json.Marshal(string(v)) })
+		})
+	}
 }

@@ -1,5 +1,7 @@
 package elblog
 
+import "encoding/binary"
+
 // Validators for the typed fields. Each takes the field as it appears in the
 // line and reports whether it is well formed; none allocates.
 
@@ -7,21 +9,41 @@ package elblog
 // them: YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9 digits, and an
 // optional Z (NLB omits it). Ranges are checked (month 01-12, day 01-31,
 // hour 00-23, minute 00-59, second 00-60), not calendars. hasZ reports the Z.
+//
+// The fixed part is checked eight bytes at a time: separators in place, then
+// every other byte a digit (this was 5% of a line's time byte by byte).
 func isTimestamp(b []byte) (ok, hasZ bool) {
-	if len(b) < 19 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+	if len(b) < 19 {
 		return false, false
 	}
-	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if b[i]-'0' > 9 {
-			return false, false
-		}
+	const (
+		sepMask1 = 0xff<<32 | 0xff<<56 // "YYYY-MM-"
+		sep1     = '-'<<32 | '-'<<56   //
+		sepMask2 = 0xff<<16 | 0xff<<40 // "DDTHH:MM"
+		sep2     = 'T'<<16 | ':'<<40   //
+		zeros    = 0x3030303030303030  // '0' in every byte
+		sepMask3 = 0xff                // ":SS" (three bytes)
+		sep3     = ':'                 //
+		three    = 0xffffff            // w3's bytes
+	)
+	w1 := binary.LittleEndian.Uint64(b)
+	w2 := binary.LittleEndian.Uint64(b[8:])
+	w3 := uint64(b[16]) | uint64(b[17])<<8 | uint64(b[18])<<16
+	if w1&sepMask1 != sep1 || w2&sepMask2 != sep2 || w3&sepMask3 != sep3 {
+		return false, false
+	}
+	w1 = w1&^sepMask1 | zeros&sepMask1
+	w2 = w2&^sepMask2 | zeros&sepMask2
+	w3 = w3&^sepMask3 | '0' | (zeros &^ three)
+	if nonDigits(w1)|nonDigits(w2)|nonDigits(w3) != 0 {
+		return false, false
 	}
 	month := 10*(b[5]-'0') + b[6] - '0'
 	day := 10*(b[8]-'0') + b[9] - '0'
 	hour := 10*(b[11]-'0') + b[12] - '0'
 	minute := 10*(b[14]-'0') + b[15] - '0'
 	second := 10*(b[17]-'0') + b[18] - '0'
-	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 {
+	if month-1 > 11 || day-1 > 30 || hour > 23 || minute > 59 || second > 60 {
 		return false, false
 	}
 	rest := b[19:]
@@ -39,6 +61,16 @@ func isTimestamp(b []byte) (ok, hasZ bool) {
 		return true, true
 	}
 	return len(rest) == 0, false
+}
+
+// nonDigits returns a word with the high bit set in every byte of x that is
+// not an ASCII digit. Bytes are tested independently (no carries or borrows
+// cross them).
+func nonDigits(x uint64) uint64 {
+	const high, low7 = 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
+	lt0 := ^((x | high) - 0x3030303030303030) & high // byte < '0' (or ≥ 0x80, caught below)
+	gt9 := ((x & low7) + 0x4646464646464646) & high  // low 7 bits ≥ ':'
+	return x&high | lt0 | gt9
 }
 
 // parseUint parses a decimal number of at most 18 digits (no sign, leading

@@ -1,0 +1,35 @@
+package elblog
+
+import (
+	"math/rand/v2"
+	"regexp"
+	"testing"
+)
+
+// TestIsTimestampMutations compares isTimestamp with a regular expression
+// on every single-byte change of valid timestamps, at every position.
+func TestIsTimestampMutations(t *testing.T) {
+	re := regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?Z?$`)
+	r := rand.New(rand.NewPCG(1, 2))
+	bytes := []byte("0123456789-:TZ. \x00\x7f\x80\xff/;,")
+	for _, base := range []string{"2018-07-02T22:23:00.186641Z", "2018-12-20T02:59:40", "2024-02-29T23:59:60Z", "1999-10-31T00:00:00.1"} {
+		for i := 0; i <= len(base); i++ {
+			for _, c := range bytes {
+				for _, s := range []string{base[:i] + string(c) + base[min(i+1, len(base)):], base[:i] + string(c) + base[i:], base[:i]} {
+					ok, z := isTimestamp([]byte(s))
+					if want := re.MatchString(s); ok != want || (ok && z != (s[len(s)-1] == 'Z')) {
+						t.Errorf("isTimestamp(%q) = %v, %v; want %v", s, ok, z, want)
+					}
+				}
+			}
+		}
+	}
+	for range 100000 {
+		b := []byte("2018-07-02T22:23:00.186641Z")
+		b[r.IntN(len(b))] = byte(r.IntN(256))
+		ok, _ := isTimestamp(b)
+		if want := re.Match(b); ok != want {
+			t.Errorf("isTimestamp(%q) = %v, want %v", b, ok, want)
+		}
+	}
+}
