@@ -52,37 +52,48 @@ func splitURL(u []byte) (p urlParts) {
 		p.scheme = u[:i]
 		a := i + 3
 		end := a
-		for end < len(u) && !endsAuthority[u[end]] {
+		for end < len(u) && !inAuthority[u[end]] {
 			end++
 		}
-		p.domain, p.port = splitAuthority(u[a:end])
+		if end < len(u) && (u[end] == '@' || u[end] == '[') {
+			// User info or an IPv6 literal: the general path.
+			for end < len(u) && u[end] != '/' && u[end] != '?' && u[end] != '#' {
+				end++
+			}
+			p.domain, p.port = splitAuthority(u[a:end])
+		} else {
+			// host[:port], split at the last colon (usually three to five
+			// bytes from the end).
+			c := end - 1
+			for c >= a && u[c] != ':' {
+				c--
+			}
+			if c >= a {
+				p.domain, p.port = u[a:c], portDigits(u[c+1:end])
+			} else {
+				p.domain = u[a:end]
+			}
+		}
 		u = u[end:]
 	}
-	// path ["?" query] ["#" fragment]; fragments are rare (browsers do not
-	// send them), queries common.
-	if q := bytes.IndexByte(u, '?'); q >= 0 {
-		if h := bytes.IndexByte(u[:q], '#'); h >= 0 {
-			p.path, p.fragment = u[:h], u[h+1:]
-			return p
-		}
-		p.path, u = u[:q], u[q+1:]
-		if h := bytes.IndexByte(u, '#'); h >= 0 {
-			p.query, p.fragment = u[:h], u[h+1:]
-		} else {
-			p.query = u
-		}
-		return p
-	}
+	// path ["?" query] ["#" fragment]. Browsers do not send fragments, so
+	// the usual case is one search for '#' that finds none.
 	if h := bytes.IndexByte(u, '#'); h >= 0 {
-		p.path, p.fragment = u[:h], u[h+1:]
+		p.fragment = u[h+1:]
+		u = u[:h]
+	}
+	if q := bytes.IndexByte(u, '?'); q >= 0 {
+		p.path, p.query = u[:q], u[q+1:]
 		return p
 	}
 	p.path = u
 	return p
 }
 
-// endsAuthority marks the bytes that end a URL's authority.
-var endsAuthority = [256]bool{'/': true, '?': true, '#': true}
+// inAuthority marks the bytes that end the simple form of a URL's
+// authority (host[:port]): its end ('/', '?', '#'), and '@' and '[', which
+// call for the general form.
+var inAuthority = [256]bool{'/': true, '?': true, '#': true, '@': true, '[': true}
 
 // isSchemeByte reports whether c may be byte i of a URL scheme: a letter,
 // then letters, digits, '+', '-' and '.'.
