@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/semaphore"
 
 	"github.com/elbstream/elbstream/forward/output"
+	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream/kpl"
 )
 
@@ -229,7 +229,7 @@ func (c *core) send(ctx context.Context, w *window, d delivery, acked *int) erro
 			return err
 		}
 		c.metrics.retries.Add(1)
-		wait := c.backoff(attempt)
+		wait := backoff.Delay(attempt, c.cfg.MinBackoff, c.cfg.MaxBackoff)
 		attempt++
 		c.log.Warn("send failed, retrying", "shard", d.shardID, "attempt", attempt, "wait", wait, "err", err)
 		stop := d.stop
@@ -245,22 +245,6 @@ func (c *core) send(ctx context.Context, w *window, d delivery, acked *int) erro
 	}
 	*acked += w.acknowledge(0)
 	return nil
-}
-
-// backoff returns the wait before retry n (1 for the first): MinBackoff
-// doubled n-1 times, capped at MaxBackoff, with equal jitter (a random
-// duration in [d/2, d)), so that shards that failed together do not retry
-// together.
-func (c *core) backoff(n int) time.Duration {
-	d := c.cfg.MaxBackoff
-	if n < 30 {
-		d = min(c.cfg.MinBackoff<<(n-1), d)
-	}
-	half := d / 2
-	if half <= 0 {
-		return d
-	}
-	return half + rand.N(d-half)
 }
 
 // sleep waits for d; it returns false early if ctx is done or stop closed.

@@ -7,11 +7,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream"
 )
 
-// DefaultConcurrency is the default number of PutRecords calls in flight.
-const DefaultConcurrency = 4
+// Writer defaults.
+const (
+	// DefaultConcurrency is the number of PutRecords calls in flight.
+	DefaultConcurrency = 4
+	// DefaultMinBackoff is the first retry's wait.
+	DefaultMinBackoff = 100 * time.Millisecond
+	// DefaultMaxBackoff caps the wait between retries.
+	DefaultMaxBackoff = 5 * time.Second
+)
 
 // WriterConfig tunes a Writer. The zero value works.
 type WriterConfig struct {
@@ -239,7 +247,7 @@ func (w *Writer) put(b *putBatch) {
 			}
 		}
 		w.stats.retries.Add(int64(len(entries)))
-		if err := sleep(w.ctx, backoff(attempt, w.cfg.MinBackoff, w.cfg.MaxBackoff)); err != nil {
+		if err := backoff.Sleep(w.ctx, backoff.Delay(attempt, w.cfg.MinBackoff, w.cfg.MaxBackoff)); err != nil {
 			w.failAll(refs, err, last)
 			return
 		}

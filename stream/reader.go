@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/elbstream/elbstream/internal/backoff"
 )
 
 // Reader defaults.
@@ -104,7 +106,7 @@ func (r *Reader) Next(ctx context.Context) (Batch, error) {
 				continue
 			}
 		}
-		d := backoff(failures, r.maxBackoff())
+		d := backoff.Delay(failures, minBackoff, r.maxBackoff())
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 			// Sleeping would outlive ctx: give the caller the cause now.
 			return Batch{}, r.errorf("giving up before the deadline: %w", err)
@@ -168,7 +170,7 @@ func (r *Reader) sleep(ctx context.Context, d time.Duration) error {
 	if r.wait != nil {
 		return r.wait(ctx, d)
 	}
-	return sleep(ctx, d)
+	return backoff.Sleep(ctx, d)
 }
 
 func (r *Reader) errorf(format string, args ...any) error {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/elbstream/elbstream/internal/backoff"
 )
 
 // fakeStream is a Stream whose Iterate is a function field; the other
@@ -344,7 +346,7 @@ func TestReaderStopsWithContext(t *testing.T) {
 		r := &Reader{Stream: s, ShardID: "shard-0"}
 		r.wait = func(ctx context.Context, d time.Duration) error {
 			cancel() // the process is asked to stop while backing off
-			return sleep(ctx, d)
+			return backoff.Sleep(ctx, d)
 		}
 		_, err := r.Next(ctx)
 		if !errors.Is(err, context.Canceled) {
@@ -377,21 +379,6 @@ func TestReaderStopsWithContext(t *testing.T) {
 			t.Errorf("Next = %v, want context.Canceled", err)
 		}
 	})
-}
-
-func TestBackoffIsCappedAndJittered(t *testing.T) {
-	for n := 0; n < 100; n++ {
-		d := backoff(n, time.Second)
-		if d <= 0 || d > time.Second {
-			t.Fatalf("backoff(%d, 1s) = %v, want in (0, 1s]", n, d)
-		}
-		if n >= 5 && d < 500*time.Millisecond {
-			t.Fatalf("backoff(%d, 1s) = %v, want at least half the cap", n, d)
-		}
-	}
-	if d := backoff(1, time.Second); d > minBackoff {
-		t.Errorf("first backoff %v, want at most %v", d, minBackoff)
-	}
 }
 
 func recordSeqs(b Batch) []string {

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
+	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream"
 )
 
@@ -79,7 +78,7 @@ func (s *Stage) putAll(ctx context.Context, entries []stream.Entry, accepted []b
 			}
 			return nil
 		}
-		if err := sleep(ctx, backoff(attempt, s.minBackoff(), s.maxBackoff())); err != nil {
+		if err := backoff.Sleep(ctx, backoff.Delay(attempt, s.minBackoff(), s.maxBackoff())); err != nil {
 			if last != nil {
 				err = fmt.Errorf("%w (last failure: %v)", err, last)
 			}
@@ -108,34 +107,6 @@ type EntryError struct {
 }
 
 func (e *EntryError) Error() string { return e.Code + ": " + e.Message }
-
-// backoff returns the wait before retry round n (1 for the first retry):
-// lo doubled n-1 times, capped at hi, with equal jitter — a random
-// duration in [d/2, d). The fixed half gives a throttled shard a rest; the
-// random half spreads writers that were throttled together.
-func backoff(n int, lo, hi time.Duration) time.Duration {
-	d := hi
-	if n >= 1 && n <= 30 {
-		d = min(lo<<(n-1), hi)
-	}
-	if d <= 1 {
-		return d
-	}
-	half := d / 2
-	return half + rand.N(d-half)
-}
-
-// sleep waits d or until ctx is done, and then returns ctx.Err().
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // errStopped: the stage stopped before the batch was done because its stop
 // time (the Lambda deadline minus the margin) passed.

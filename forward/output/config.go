@@ -82,6 +82,10 @@ const (
 	defaultKeepAlive   = 15 * time.Second
 	defaultMaxBackoff  = 5 * time.Second
 	defaultIdleTimeout = 60 * time.Second
+
+	// minBackoff is the wait before the first retry of a window; each
+	// further retry doubles it, up to MaxBackoff, with jitter.
+	minBackoff = 100 * time.Millisecond
 )
 
 func (c Config) withDefaults() (Config, error) {

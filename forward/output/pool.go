@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/elbstream/elbstream/internal/backoff"
 )
 
 // pool is the Output of the network schemes: a bounded set of slots, each
@@ -173,7 +175,7 @@ func (p *pool) work(ctx context.Context, s *sendState) {
 // a permanent error or when ctx is done; last is the last error retried.
 func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, last error) {
 	written := false // some of window[*acked:] went out before
-	for attempt := 0; ; attempt++ {
+	for attempt := 1; ; attempt++ {
 		n, wrote, err := p.attempt(ctx, window[*acked:], written)
 		written = written || wrote
 		*acked += n
@@ -193,11 +195,11 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 			return err, last
 		}
 		last = err
-		wait := backoff(attempt, p.cfg.MaxBackoff)
+		wait := backoff.Delay(attempt, minBackoff, p.cfg.MaxBackoff)
 		if p.cfg.OnRetry != nil {
 			p.cfg.OnRetry(fmt.Errorf("%s: %w", p.url, err), wait)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return err, last
 		}
 	}

@@ -56,6 +56,13 @@ const (
 	DefaultListInterval  = 10 * time.Second
 )
 
+// Retry timing of failed checkpoint writes and shard listings: doubling
+// from minBackoff up to maxBackoff, with jitter.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
 // ProcessFunc handles one batch of one shard, in order. It returns the
 // sequence number up to which every record is fully processed (normally
 // the last record's; "" if none) and an error if it could not finish. The

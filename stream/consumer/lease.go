@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream/checkpoint"
 )
 
@@ -136,12 +137,12 @@ func (l *shardLease) set(seq string) error {
 		case errors.Is(err, checkpoint.ErrBackwards), l.ctx.Err() != nil:
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
 		}
-		d := backoff(attempt)
+		d := backoff.Delay(attempt, minBackoff, maxBackoff)
 		if time.Until(l.until)-d < l.ttl/6 {
 			return fmt.Errorf("consumer: checkpoint %s at %s (lease ending): %w", l.shard, seq, err)
 		}
 		l.log("consumer: checkpoint failed, retrying", "shard", l.shard, "err", err)
-		if err := sleep(l.ctx, d); err != nil {
+		if err := backoff.Sleep(l.ctx, d); err != nil {
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
 		}
 	}

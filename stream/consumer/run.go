@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/checkpoint"
 )
@@ -79,7 +80,7 @@ loop:
 			continue
 		case err != nil:
 			listFailures++
-			wait = min(wait, backoff(listFailures))
+			wait = min(wait, backoff.Delay(listFailures, minBackoff, maxBackoff))
 			log.Warn("consumer: list shards failed, retrying", "err", err, "in", wait)
 		default:
 			listFailures = 0
