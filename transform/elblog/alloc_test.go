@@ -11,9 +11,6 @@ import (
 // state, for every format, clean and messy lines, both schemas, with static
 // fields, detected or fixed format, with and without a position.
 func TestZeroAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are skewed by -race and coverage; run without -short")
-	}
 	formats := map[gen.Format]elblog.Format{gen.CLB: elblog.CLB, gen.ALB: elblog.ALB, gen.ALBConnection: elblog.ALBConnection, gen.NLB: elblog.NLB}
 	for gf, ef := range formats {
 		for _, messy := range []float64{0, 1} {
@@ -57,9 +54,6 @@ func TestZeroAllocs(t *testing.T) {
 // TestFailureAllocs bounds what a failing line costs: its *ParseError and
 // the copy of the offending value it holds.
 func TestFailureAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts are skewed by -race and coverage")
-	}
 	var enc elblog.Encoder
 	dst := make([]byte, 0, 4096)
 	line := []byte("http 2018-07-02T22:23:00.186641Z app/x 1.2.3.4:5 - 0.1 0.1 0.1 2x0 - 1 1 \"GET / HTTP/1.1\" \"-\" - -")
