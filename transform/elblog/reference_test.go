@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -713,6 +712,3 @@ func refClassic(l *refLine, set func(string, any)) {
 		set("Extra", l.extra)
 	}
 }
-
-// refValidUTF8 is used by tests that check the fast output is valid UTF-8.
-func refValidUTF8(b []byte) bool { return utf8.Valid(b) }
