@@ -275,7 +275,7 @@ func (e *Encoder) escape(dst, v []byte, quoted bool) []byte {
 
 // has reports whether field i is present and holds a value ("-", "" and
 // -1 times are AWS's empty values).
-func (e *Encoder) has(i int) bool { return e.f.present&(1<<i) != 0 }
+func (e *Encoder) has(i int) bool { return e.f.present&(1<<(uint(i)&63)) != 0 }
 
 // optStr appends key (`"name":"`) and field i as a string, if it has a value.
 func (e *Encoder) optStr(dst []byte, key string, i int) []byte {

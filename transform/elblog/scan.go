@@ -46,7 +46,7 @@ func (f *fieldsOf) split(line []byte, known int, bare uint64) (field, at int, re
 	i := 0
 	for ; i < known && i < maxKnown && pos < n; i++ {
 		c, start := byte(' '), pos
-		if line[pos] == '"' && bare&(1<<i) == 0 {
+		if line[pos] == '"' && bare&(1<<(uint(i)&63)) == 0 {
 			c, start = '"', pos+1
 		}
 		// j: the first c at or after start, or n.
@@ -74,7 +74,7 @@ func (f *fieldsOf) split(line []byte, known int, bare uint64) (field, at int, re
 				return i, pos, "unterminated quoted field"
 			}
 			j++
-			f.quoted |= 1 << i
+			f.quoted |= 1 << (uint(i) & 63)
 			if j < n && line[j] != ' ' {
 				return i, j, "want a space after the closing quote"
 			}
@@ -83,7 +83,7 @@ func (f *fieldsOf) split(line []byte, known int, bare uint64) (field, at int, re
 		}
 		f.v[i] = v
 		if len(v) > 1 || (len(v) == 1 && v[0] != '-') {
-			f.present |= 1 << i
+			f.present |= 1 << (uint(i) & 63)
 		}
 		pos = j
 		if pos < n { // line[pos] == ' '
@@ -113,4 +113,4 @@ func (f *fieldsOf) offset(line []byte, i int) int {
 }
 
 // isQuoted reports whether field i was quoted.
-func (f *fieldsOf) isQuoted(i int) bool { return f.quoted&(1<<i) != 0 }
+func (f *fieldsOf) isQuoted(i int) bool { return f.quoted&(1<<(uint(i)&63)) != 0 }
