@@ -183,32 +183,45 @@ func splitHostPort(b []byte) (ip []byte, port uint64, ok bool) {
 }
 
 // ipv4Port parses "a.b.c.d:port", by far the most common form, in one
-// forward pass. ok is false for anything else (which the general path then
-// decides on).
+// forward pass with the digits of each part unrolled. ok is false for
+// anything else (which the general path then decides on).
 func ipv4Port(b []byte) (ipLen int, port uint64, ok bool) {
 	i := 0
-	for part := 0; ; part++ {
-		start, v := i, 0
-		for i < len(b) && i-start < 3 && b[i]-'0' <= 9 {
-			v = v*10 + int(b[i]-'0')
-			i++
-		}
-		n := i - start
-		if n == 0 || v > 255 || (n > 1 && b[start] == '0') || i >= len(b) {
+	for part := range 4 {
+		if i+1 >= len(b) { // a digit and a separator at least
 			return 0, 0, false
 		}
-		if part == 3 {
-			break
+		v := uint(b[i]) - '0'
+		if v > 9 {
+			return 0, 0, false
 		}
-		if b[i] != '.' {
+		i++
+		if d := uint(b[i]) - '0'; d <= 9 {
+			if v == 0 { // a leading zero
+				return 0, 0, false
+			}
+			v = v*10 + d
+			i++
+			if i < len(b) {
+				if d := uint(b[i]) - '0'; d <= 9 {
+					v = v*10 + d
+					i++
+				}
+			}
+			if v > 255 || i >= len(b) {
+				return 0, 0, false
+			}
+		}
+		sep := byte('.')
+		if part == 3 {
+			sep = ':'
+		}
+		if b[i] != sep {
 			return 0, 0, false
 		}
 		i++
 	}
-	if b[i] != ':' {
-		return 0, 0, false
-	}
-	p := b[i+1:]
+	p := b[i:]
 	if len(p) == 0 || len(p) > 5 {
 		return 0, 0, false
 	}
@@ -219,7 +232,7 @@ func ipv4Port(b []byte) (ipLen int, port uint64, ok bool) {
 		}
 		port = port*10 + uint64(d)
 	}
-	return i, port, port <= 65535
+	return i - 1, port, port <= 65535
 }
 
 // isPort reports whether b is a port number (0-65535).

@@ -33,3 +33,40 @@ func TestIsTimestampMutations(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv4PortMutations compares ipv4Port with a regular expression on
+// every single-byte change, insertion and cut of valid addresses. ipv4Port
+// may decline what the general path accepts, but what it accepts must be a
+// dotted-decimal address without leading zeros and a port up to 65535.
+func TestIPv4PortMutations(t *testing.T) {
+	re := regexp.MustCompile(`^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d):(\d{1,5})$`)
+	chars := []byte("0123456789.: -\x00\xff[]a")
+	check := func(s string) {
+		n, port, ok := ipv4Port([]byte(s))
+		m := re.FindStringSubmatch(s)
+		want := m != nil
+		if want {
+			p, _ := parseUint([]byte(m[4]))
+			want = p <= 65535
+		}
+		if ok != want {
+			t.Errorf("ipv4Port(%q) ok = %v, want %v", s, ok, want)
+			return
+		}
+		if ok {
+			c := len(s) - len(m[4]) - 1
+			if p, _ := parseUint([]byte(m[4])); n != c || port != p {
+				t.Errorf("ipv4Port(%q) = %d, %d; want %d, %d", s, n, port, c, p)
+			}
+		}
+	}
+	for _, base := range []string{"192.168.131.39:2817", "10.0.0.1:80", "255.255.255.255:65535", "1.22.133.4:0"} {
+		for i := 0; i <= len(base); i++ {
+			for _, c := range chars {
+				check(base[:i] + string(c) + base[min(i+1, len(base)):])
+				check(base[:i] + string(c) + base[i:])
+			}
+			check(base[:i])
+		}
+	}
+}
