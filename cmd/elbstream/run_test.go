@@ -384,7 +384,7 @@ func TestRunDataKept(t *testing.T) {
 		t.Errorf("%d distinct events delivered, want %d", len(got), len(lateWant.ids))
 	}
 	checkSummary(t, stderr, lateWant)
-	if want := fmt.Sprintf("resumed: %d lines", lateWant.lines); !strings.Contains(stderr, want) {
+	if want := fmt.Sprintf("resumed: delivered %d events", lateWant.events); !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }
