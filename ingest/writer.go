@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/elbstream/elbstream/internal/backoff"
 	"github.com/elbstream/elbstream/stream"
 )
 
@@ -174,9 +173,7 @@ func (w *Writer) send() error {
 		return nil
 	case <-w.ctx.Done():
 		err := fmt.Errorf("put records: %w", w.ctx.Err())
-		for _, r := range b.refs {
-			r.t.fail(r.first, err)
-		}
+		failRefs(b.refs, nil, err)
 		return err
 	}
 }
@@ -195,84 +192,48 @@ func (w *Writer) Close() error {
 	return err
 }
 
-// put makes one Put call and retries its failed entries until none is
-// left.
+// put puts one call's worth of entries with stream.PutAll, which puts the
+// failed ones again alone, and records each entry's result in its Tracker.
 func (w *Writer) put(b *putBatch) {
-	entries, refs := b.entries, b.refs
-	var last error
-	for attempt := 1; ; attempt++ {
-		if err := w.ctx.Err(); err != nil {
-			w.failAll(refs, err, last)
+	if err := w.ctx.Err(); err != nil {
+		failRefs(b.refs, nil, fmt.Errorf("put records: %w", err))
+		return
+	}
+	settled := make([]bool, len(b.refs)) // done was called for the entry
+	err := stream.PutAll(w.ctx, w.s, b.entries, stream.PutRetry{
+		MinBackoff: w.cfg.MinBackoff,
+		MaxBackoff: w.cfg.MaxBackoff,
+		OnPut: func(round, n, throttled int) {
+			w.stats.putCalls.Add(1)
+			if round > 1 {
+				w.stats.retries.Add(int64(n))
+			}
+			w.stats.throt.Add(int64(throttled))
+		},
+	}, func(i int, r stream.PutResult) {
+		settled[i] = true
+		ref := b.refs[i]
+		if !r.OK() {
+			ref.t.fail(ref.first, fmt.Errorf("put records: entry rejected: %s: %s", r.ErrorCode, r.ErrorMessage))
 			return
 		}
-		res, err := w.s.Put(w.ctx, entries)
-		w.stats.putCalls.Add(1)
-		switch {
-		case err != nil:
-			if !stream.IsRetryable(err) || w.ctx.Err() != nil {
-				w.failAll(refs, err, nil)
-				return
-			}
-			if stream.IsThrottled(err) {
-				w.stats.throt.Add(int64(len(entries)))
-			}
-			last = err
-		case len(res) != len(entries):
-			w.failAll(refs, fmt.Errorf("stream returned %d results for %d entries", len(res), len(entries)), nil)
-			return
-		default:
-			// Keep the failed entries, in order, in the front of the
-			// slices: j <= i, so nothing unread is overwritten.
-			j := 0
-			for i, r := range res {
-				switch {
-				case r.OK():
-					w.stats.records.Add(1)
-					w.stats.lines.Add(refs[i].lines)
-					refs[i].t.ok()
-					continue
-				case !retryableCode(r.ErrorCode):
-					refs[i].t.fail(refs[i].first, fmt.Errorf("put records: entry rejected: %s: %s", r.ErrorCode, r.ErrorMessage))
-					continue
-				case r.ErrorCode == stream.ErrCodeThrottled:
-					w.stats.throt.Add(1)
-				}
-				last = fmt.Errorf("%s: %s", r.ErrorCode, r.ErrorMessage)
-				entries[j], refs[j] = entries[i], refs[i]
-				j++
-			}
-			entries, refs = entries[:j], refs[:j]
-			if j == 0 {
-				return
-			}
-		}
-		w.stats.retries.Add(int64(len(entries)))
-		if err := backoff.Sleep(w.ctx, backoff.Delay(attempt, w.cfg.MinBackoff, w.cfg.MaxBackoff)); err != nil {
-			w.failAll(refs, err, last)
-			return
-		}
+		w.stats.records.Add(1)
+		w.stats.lines.Add(ref.lines)
+		ref.t.ok()
+	})
+	if err != nil {
+		failRefs(b.refs, settled, fmt.Errorf("put records: %w", err))
 	}
 }
 
-func (w *Writer) failAll(refs []entryRef, err, last error) {
-	if last != nil {
-		err = fmt.Errorf("%w (last failure: %v)", err, last)
+// failRefs records err for every entry of refs not settled yet (all of
+// them when settled is nil).
+func failRefs(refs []entryRef, settled []bool, err error) {
+	for i, r := range refs {
+		if settled == nil || !settled[i] {
+			r.t.fail(r.first, err)
+		}
 	}
-	err = fmt.Errorf("put records: %w", err)
-	for _, r := range refs {
-		r.t.fail(r.first, err)
-	}
-}
-
-// retryableCode reports whether a per-entry error code is worth retrying:
-// throttling and the service's internal failures are; other codes (KMS
-// access denied, a disabled key, …) are not.
-func retryableCode(code string) bool {
-	switch code {
-	case stream.ErrCodeThrottled, stream.ErrCodeInternal, "KMSThrottlingException":
-		return true
-	}
-	return false
 }
 
 // Tracker follows the entries written for one object. Its results are
