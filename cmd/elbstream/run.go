@@ -158,11 +158,12 @@ func newRunFlags(io stdio) (*flag.FlagSet, *runFlags) {
 
 func runRun(ctx context.Context, args []string, io stdio) error {
 	fs, f := newRunFlags(io)
-	if err := parseFlags(fs, args); err != nil {
+	sources, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	switch {
-	case fs.NArg() == 0 && f.sample <= 0:
+	case len(sources) == 0 && f.sample <= 0:
 		return usageError(fs, "name at least one SOURCE (or --sample N)")
 	case f.shards < 0:
 		return usageError(fs, "--shards must be positive")
@@ -190,7 +191,12 @@ func runRun(ctx context.Context, args []string, io stdio) error {
 		}
 		defer os.RemoveAll(dir)
 	}
-	sources := fs.Args()
+	// Open (and so lock) the data directory before writing samples in it.
+	p, err := openPipeline(ctx, dir, f, enc, io)
+	if err != nil {
+		return err
+	}
+	defer p.close()
 	if f.sample > 0 {
 		sdir, err := writeSamples(filepath.Join(dir, "samples"), f.sample)
 		if err != nil {
@@ -198,13 +204,34 @@ func runRun(ctx context.Context, args []string, io stdio) error {
 		}
 		sources = append(sources, sdir)
 	}
-
-	p, err := openPipeline(ctx, dir, f, enc, io)
-	if err != nil {
-		return err
-	}
-	defer p.close()
 	return p.run(ctx, sources)
+}
+
+// parseInterspersed parses flags placed before, between and after the
+// sources (`elbstream run logs/ --to beats://…`), which the flag package
+// alone stops at, and returns the sources. Everything after "--" is a
+// source. Flags not given come from ELBSTREAM_<FLAG>, as parseFlags does.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var sources []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, errUsage
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			sources = append(sources, rest...)
+			break
+		}
+		sources = append(sources, rest[0])
+		args = rest[1:]
+	}
+	return sources, applyEnv(fs, os.LookupEnv)
 }
 
 // pipeline is one `run`: the embedded streams, the checkpoint store, the
@@ -855,9 +882,9 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 			case <-t.C:
 				in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
 				secs := time.Since(began).Seconds()
-				fmt.Fprintf(w, "\r\033[Kingest %d objects, %d lines (%s) │ transform %d events │ delivered %d (%.0f/s), behind %v",
-					in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), tr.Events, fw.EventsAcked,
-					float64(fw.EventsAcked)/secs, fw.MaxBehindTip().Round(time.Second))
+				fmt.Fprintf(w, "\r\033[Kread %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
+					in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), percent(tr.Lines, in.Lines),
+					fw.EventsAcked, percent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
 			}
 		}
 	}()
@@ -865,6 +892,14 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 		close(done)
 		<-finished
 	}
+}
+
+// percent is n of total, as progress shows it.
+func percent(n, total int64) string {
+	if total <= 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%d%%", n*100/total)
 }
 
 func isTerminal(w io.Writer) bool {

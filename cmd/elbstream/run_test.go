@@ -287,7 +287,8 @@ func TestRunFilesToStdout(t *testing.T) {
 		want.add(srcs[i], o)
 	}
 
-	code, stdout, stderr := runMain(t, "--field", "env=test", logs, filepath.Join(dir, objs[2].name))
+	// Flags may follow the sources, as in the synopsis.
+	code, stdout, stderr := runMain(t, logs, "--field", "env=test", filepath.Join(dir, objs[2].name), "--shards", "3")
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
@@ -295,6 +296,9 @@ func TestRunFilesToStdout(t *testing.T) {
 	checkSummary(t, stderr, want)
 	if n := bytes.Count(stdout, []byte(`"env":"test"`)); int64(n) != want.events {
 		t.Errorf("--field env=test: in %d of %d events", n, want.events)
+	}
+	if !strings.Contains(stderr, "on 3 shards") {
+		t.Errorf("--shards 3 after the sources was not applied:\n%s", stderr)
 	}
 }
 
@@ -424,5 +428,28 @@ func TestRunSample(t *testing.T) {
 	code, stdout, stderr = runMain(t, "--sample", "7", "--data", data)
 	if code != 0 || len(stdout) != 0 || !strings.Contains(stderr, fmt.Sprintf("already-ingested %d", len(gen.Formats))) {
 		t.Errorf("second sample run: exit %d, %d bytes out; stderr:\n%s", code, len(stdout), stderr)
+	}
+}
+
+func TestRunParseInterspersed(t *testing.T) {
+	t.Setenv("ELBSTREAM_SHARDS", "2")
+	t.Setenv("ELBSTREAM_FIELD", "a=1,b=2")
+	fs, f := newRunFlags(stdio{err: io.Discard})
+	got, err := parseInterspersed(fs, []string{"logs/", "--to", "tcp://h:1", "s3://b/k", "--reingest", "--", "--odd name", "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"logs/", "s3://b/k", "--odd name", "x"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("sources %q, want %q", got, want)
+	}
+	enc, err := f.enc.encoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.to != "tcp://h:1" || !f.reingest || f.shards != 2 || len(enc.Fields) != 2 {
+		t.Errorf("flags: to %q reingest %v shards %d fields %v", f.to, f.reingest, f.shards, enc.Fields)
+	}
+	if code, _, _ := runMain(t, "--help"); code != 0 {
+		t.Errorf("--help: exit %d", code)
 	}
 }
