@@ -44,7 +44,7 @@ const clbLines = 76464
 //
 //	go test -run '^$' -bench Pipeline -benchtime=3x -count=1 ./bench
 func BenchmarkPipeline(b *testing.B) {
-	bin := buildElbstream(b)
+	bin := buildPipelineBinary(b)
 	file := filepath.Join(b.TempDir(), "clb.log")
 	if err := os.WriteFile(file, gen.Object(gen.CLB, 1, clbLines, gen.Options{}), 0o644); err != nil {
 		b.Fatal(err)
@@ -64,7 +64,7 @@ func BenchmarkPipeline(b *testing.B) {
 				var maxRSS int64
 				b.ResetTimer()
 				for range b.N {
-					st := runPipeline(b, bin, "--to", output, "--shards", fmt.Sprint(shards), file)
+					st := runPipelineBinary(b, bin, "--to", output, "--shards", fmt.Sprint(shards), file)
 					cpu += st.UserTime() + st.SystemTime()
 					if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
 						maxRSS = max(maxRSS, ru.Maxrss) // KiB on Linux
@@ -78,9 +78,9 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-// runPipeline runs `elbstream run ARGS` and checks that it delivered every
+// runPipelineBinary runs `elbstream run ARGS` and checks that it delivered every
 // line of the file and said its counts reconcile.
-func runPipeline(b *testing.B, bin string, args ...string) *os.ProcessState {
+func runPipelineBinary(b *testing.B, bin string, args ...string) *os.ProcessState {
 	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr // stdout stays nil: /dev/null
@@ -95,27 +95,27 @@ func runPipeline(b *testing.B, bin string, args ...string) *os.ProcessState {
 }
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	pipelineBuildOnce sync.Once
+	pipelineBin       string
+	pipelineBuildErr  error
 )
 
-// buildElbstream builds the binary once per benchmark process.
-func buildElbstream(b *testing.B) string {
-	buildOnce.Do(func() {
+// buildPipelineBinary builds the binary once per benchmark process.
+func buildPipelineBinary(b *testing.B) string {
+	pipelineBuildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "elbstream-bench-")
 		if err != nil {
-			buildErr = err
+			pipelineBuildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "elbstream")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/elbstream/elbstream/cmd/elbstream").CombinedOutput()
+		pipelineBin = filepath.Join(dir, "elbstream")
+		out, err := exec.Command("go", "build", "-o", pipelineBin, "github.com/elbstream/elbstream/cmd/elbstream").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			pipelineBuildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})
-	if buildErr != nil {
-		b.Fatal(buildErr)
+	if pipelineBuildErr != nil {
+		b.Fatal(pipelineBuildErr)
 	}
-	return binPath
+	return pipelineBin
 }

@@ -863,7 +863,7 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 	w := p.io.err
 	on := p.flags.progress == "always"
 	if p.flags.progress == "auto" {
-		on = isTerminal(w) && !(p.flags.to == "stdout" && isTerminal(p.io.out))
+		on = runIsTerminal(w) && !(p.flags.to == "stdout" && runIsTerminal(p.io.out))
 	}
 	if !on {
 		return func() {}
@@ -883,8 +883,8 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 				in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
 				secs := time.Since(began).Seconds()
 				fmt.Fprintf(w, "\r\033[Kread %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
-					in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), percent(tr.Lines, in.Lines),
-					fw.EventsAcked, percent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
+					in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), runPercent(tr.Lines, in.Lines),
+					fw.EventsAcked, runPercent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
 			}
 		}
 	}()
@@ -894,15 +894,15 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 	}
 }
 
-// percent is n of total, as progress shows it.
-func percent(n, total int64) string {
+// runPercent is n of total, as progress shows it.
+func runPercent(n, total int64) string {
 	if total <= 0 {
 		return "0%"
 	}
 	return fmt.Sprintf("%d%%", n*100/total)
 }
 
-func isTerminal(w io.Writer) bool {
+func runIsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -47,8 +47,8 @@ func TestRunBinary(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
-	checkExactlyOnce(t, eventIDs(t, stdout), want.ids)
-	checkSummary(t, stderr, want)
+	runCheckOnce(t, runEventIDs(t, stdout), want.ids)
+	runCheckSummary(t, stderr, want)
 
 	out := filepath.Join(dir, "events.ndjson")
 	code, stdout, stderr = runBinary(t, "--to", "file:"+out, "--shards", "1", filepath.Join(dir, "logs"))
@@ -62,8 +62,8 @@ func TestRunBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExactlyOnce(t, eventIDs(t, written), want.ids)
-	checkSummary(t, stderr, want)
+	runCheckOnce(t, runEventIDs(t, written), want.ids)
+	runCheckSummary(t, stderr, want)
 }
 
 // TestRunBinaryFailures: what cannot be read or delivered makes the exit
@@ -85,7 +85,7 @@ func TestRunBinaryFailures(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "broken.log.gz") || !strings.Contains(stderr, "1 FAILED") {
 		t.Errorf("broken object: exit %d; stderr:\n%s", code, stderr)
 	}
-	got := eventIDs(t, stdout)
+	got := runEventIDs(t, stdout)
 	for id := range want.ids {
 		if got[id] != 1 {
 			t.Errorf("event %s of a good object delivered %d times", id, got[id])

@@ -120,8 +120,8 @@ func runCounts(t *testing.T, stderr string) map[string]int64 {
 	return got
 }
 
-// checkSummary checks that the summary counts what w says and reconciles.
-func checkSummary(t *testing.T, stderr string, w runWant) {
+// runCheckSummary checks that the summary counts what w says and reconciles.
+func runCheckSummary(t *testing.T, stderr string, w runWant) {
 	t.Helper()
 	got := runCounts(t, stderr)
 	want := map[string]int64{"lines read": w.lines, "events delivered": w.events, "control lines skipped": w.control,
@@ -136,8 +136,8 @@ func checkSummary(t *testing.T, stderr string, w runWant) {
 	}
 }
 
-// eventIDs returns the event.id of every JSON line in out, counted.
-func eventIDs(t *testing.T, out []byte) map[string]int {
+// runEventIDs returns the event.id of every JSON line in out, counted.
+func runEventIDs(t *testing.T, out []byte) map[string]int {
 	t.Helper()
 	ids := map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -154,9 +154,9 @@ func eventIDs(t *testing.T, out []byte) map[string]int {
 	return ids
 }
 
-// checkExactlyOnce fails unless got holds every id of want once, and no
+// runCheckOnce fails unless got holds every id of want once, and no
 // other.
-func checkExactlyOnce(t *testing.T, got map[string]int, want map[string]bool) {
+func runCheckOnce(t *testing.T, got map[string]int, want map[string]bool) {
 	t.Helper()
 	missing, dups, extra := 0, 0, 0
 	for id := range want {
@@ -236,9 +236,9 @@ func TestRunS3ToBeats(t *testing.T) {
 		t.Errorf("stdout is for events of --to stdout only; got %q", stdout)
 	}
 	rcv.mu.Lock()
-	checkExactlyOnce(t, rcv.seen, want.ids)
+	runCheckOnce(t, rcv.seen, want.ids)
 	rcv.mu.Unlock()
-	checkSummary(t, stderr, want)
+	runCheckSummary(t, stderr, want)
 	if !strings.Contains(stderr, "elb-test-file 1") {
 		t.Errorf("the ELBAccessLogTestFile object is not counted as skipped:\n%s", stderr)
 	}
@@ -292,8 +292,8 @@ func TestRunFilesToStdout(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
-	checkExactlyOnce(t, eventIDs(t, stdout), want.ids)
-	checkSummary(t, stderr, want)
+	runCheckOnce(t, runEventIDs(t, stdout), want.ids)
+	runCheckSummary(t, stderr, want)
 	if n := bytes.Count(stdout, []byte(`"env":"test"`)); int64(n) != want.events {
 		t.Errorf("--field env=test: in %d of %d events", n, want.events)
 	}
@@ -321,8 +321,8 @@ func TestRunDataKept(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("first run: exit %d; stderr:\n%s", code, stderr)
 	}
-	checkExactlyOnce(t, eventIDs(t, stdout), first.ids)
-	checkSummary(t, stderr, first)
+	runCheckOnce(t, runEventIDs(t, stdout), first.ids)
+	runCheckSummary(t, stderr, first)
 
 	// The same command again delivers nothing: both files are known.
 	code, stdout, stderr = runMain(t, "--data", data, logs)
@@ -332,7 +332,7 @@ func TestRunDataKept(t *testing.T) {
 	if len(stdout) != 0 || !strings.Contains(stderr, "already-ingested 2") {
 		t.Errorf("second run delivered %d bytes; stderr:\n%s", len(stdout), stderr)
 	}
-	checkSummary(t, stderr, runWant{})
+	runCheckSummary(t, stderr, runWant{})
 
 	// A new file: only it is read.
 	var third runWant
@@ -341,8 +341,8 @@ func TestRunDataKept(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("third run: exit %d; stderr:\n%s", code, stderr)
 	}
-	checkExactlyOnce(t, eventIDs(t, stdout), third.ids)
-	checkSummary(t, stderr, third)
+	runCheckOnce(t, runEventIDs(t, stdout), third.ids)
+	runCheckSummary(t, stderr, third)
 
 	// --reingest: everything again, under the ids it had.
 	all := runWant{ids: map[string]bool{}}
@@ -360,8 +360,8 @@ func TestRunDataKept(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--reingest: exit %d; stderr:\n%s", code, stderr)
 	}
-	checkExactlyOnce(t, eventIDs(t, stdout), all.ids)
-	checkSummary(t, stderr, all)
+	runCheckOnce(t, runEventIDs(t, stdout), all.ids)
+	runCheckSummary(t, stderr, all)
 
 	// A run killed after its ingest and before delivery, simulated with
 	// `elbstream ingest` into the kept raw stream: the next run delivers
@@ -378,7 +378,7 @@ func TestRunDataKept(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resumed run: exit %d; stderr:\n%s", code, stderr)
 	}
-	got := eventIDs(t, stdout)
+	got := runEventIDs(t, stdout)
 	for id := range lateWant.ids {
 		if got[id] != 2 {
 			t.Errorf("event %s delivered %d times, want 2 (resumed, then read again)", id, got[id])
@@ -387,7 +387,7 @@ func TestRunDataKept(t *testing.T) {
 	if len(got) != len(lateWant.ids) {
 		t.Errorf("%d distinct events delivered, want %d", len(got), len(lateWant.ids))
 	}
-	checkSummary(t, stderr, lateWant)
+	runCheckSummary(t, stderr, lateWant)
 	if want := fmt.Sprintf("resumed: delivered %d events", lateWant.events); !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
@@ -418,7 +418,7 @@ func TestRunSample(t *testing.T) {
 	}
 	want := int64(7 * len(gen.Formats))
 	got := runCounts(t, stderr)
-	if got["lines read"] != want || got["events delivered"] != want || len(eventIDs(t, stdout)) != int(want) {
+	if got["lines read"] != want || got["events delivered"] != want || len(runEventIDs(t, stdout)) != int(want) {
 		t.Errorf("want %d events; stderr:\n%s", want, stderr)
 	}
 	if !strings.Contains(stderr, "elb-test-file 1") {
