@@ -121,3 +121,17 @@ func BenchmarkEscape(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFormat is AppendJSON (ECS) on generated lines of every format,
+// for profiling one format at a time; bench/ compares them with baselines.
+func BenchmarkFormat(b *testing.B) {
+	p := Provenance{Source: "s3://my-bucket/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2024/03/01/x.log.gz", Position: 1}
+	for _, f := range gen.Formats {
+		lines := gen.New(f, 1, gen.Options{}).Lines(256)
+		var e Encoder
+		dst := make([]byte, 0, 8192)
+		b.Run("format="+f.String(), func(b *testing.B) {
+			cpuBench(b, lines, func(l []byte) { dst, _, _ = e.AppendJSON(dst[:0], l, p) })
+		})
+	}
+}
