@@ -1,9 +1,6 @@
 package elblog
 
-import (
-	"bytes"
-	"strconv"
-)
+import "bytes"
 
 // The ECS writers. Field numbers in comments are AWS's (1-based); indexes in
 // code are 0-based. See doc.go for the full mapping.
@@ -200,12 +197,7 @@ func (e *Encoder) url(dst, u []byte) []byte {
 	}
 	if p.port != nil {
 		dst = append(dst, `"port":`...)
-		if d := canonical(p.port); d != nil {
-			dst = append(dst, d...)
-		} else {
-			n, _ := parseUint(p.port)
-			dst = strconv.AppendUint(dst, n, 10)
-		}
+		dst = append(dst, trimZeros(p.port)...)
 		dst = append(dst, ',')
 	}
 	if len(p.path) > 0 {

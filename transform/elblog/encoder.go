@@ -256,6 +256,10 @@ func appendValue(dst, v []byte) []byte {
 
 // str appends field value v as the rest of a JSON string (after the opening
 // quote), then `",`. Quoted fields have AWS's \xHH escapes decoded.
+//
+// The writers call it for values that may need escaping; optStr and raw
+// repeat its clean-line branch in their own body, which saves a call per
+// value (about 25 of the ~60 per ALB line).
 func (e *Encoder) str(dst, v []byte, quoted bool) []byte {
 	if e.clean {
 		dst = appendValue(dst, v)
@@ -283,6 +287,9 @@ func (e *Encoder) optStr(dst []byte, key string, i int) []byte {
 		return dst
 	}
 	dst = append(dst, key...)
+	if e.clean {
+		return append(appendValue(dst, e.f.v[i]), '"', ',')
+	}
 	return e.str(dst, e.f.v[i], e.f.isQuoted(i))
 }
 
@@ -296,14 +303,9 @@ func (e *Encoder) optUint(dst []byte, key string, i int) []byte {
 	return append(e.num(dst, i), ',')
 }
 
-// num appends the number field i holds: its digits as they are when they
-// are canonical (a copy is cheaper than formatting), else formatted.
-func (e *Encoder) num(dst []byte, i int) []byte {
-	if d := e.f.dig[i]; d != nil {
-		return appendValue(dst, d)
-	}
-	return strconv.AppendUint(dst, e.f.num[i], 10)
-}
+// num appends the number field i holds: its digits without leading zeros,
+// copied (validate kept them; a copy is cheaper than formatting).
+func (e *Encoder) num(dst []byte, i int) []byte { return appendValue(dst, e.f.dig[i]) }
 
 // optSeconds appends key and field i as a decimal number, unless it is -1
 // or -.
@@ -364,7 +366,11 @@ func (e *Encoder) list(dst []byte, key string, i int, sep byte) []byte {
 		}
 		if j > 0 {
 			dst = append(dst, '"')
-			dst = e.str(dst, v[:j], quoted)
+			if e.clean {
+				dst = append(appendValue(dst, v[:j]), '"', ',')
+			} else {
+				dst = e.str(dst, v[:j], quoted)
+			}
 		}
 		if j == len(v) {
 			break
@@ -409,4 +415,9 @@ func (e *Encoder) request(i int) (method, url, version []byte) {
 }
 
 // raw appends a value that was decoded already (or is clean), then `",`.
-func (e *Encoder) raw(dst, v []byte) []byte { return e.str(dst, v, false) }
+func (e *Encoder) raw(dst, v []byte) []byte {
+	if e.clean {
+		return append(appendValue(dst, v), '"', ',')
+	}
+	return e.str(dst, v, false)
+}

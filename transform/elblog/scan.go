@@ -19,7 +19,7 @@ type fieldsOf struct {
 
 	// Filled by validate for typed fields:
 	num [maxKnown]uint64 // counts, status codes, ports
-	dig [maxKnown][]byte // num's digits as the line has them, if canonical (no leading zero); else nil
+	dig [maxKnown][]byte // num as JSON writes it: the line's digits without leading zeros
 	aux [maxKnown][]byte // the address of ip:port; a decimal without leading zeros
 }
 

@@ -81,7 +81,7 @@ func (e *Encoder) validate(f Format) int {
 			if !ok && !(dash && k == kHostPortOr) {
 				return int(i)
 			}
-			t.aux[i], t.num[i], t.dig[i] = ip, port, canonical(v[len(v)-digits(port):])
+			t.aux[i], t.num[i], t.dig[i] = ip, port, v[len(v)-digits(port):]
 		case kIP:
 			if !isIP(v) {
 				return int(i)
@@ -91,19 +91,19 @@ func (e *Encoder) validate(f Format) int {
 			if !ok {
 				return int(i)
 			}
-			t.num[i], t.dig[i] = n, canonical(v)
+			t.num[i], t.dig[i] = n, trimZeros(v)
 		case kStatus:
 			n, ok := parseUint(v)
 			if (!ok || n > 999) && !dash {
 				return int(i)
 			}
-			t.num[i], t.dig[i] = n, canonical(v)
+			t.num[i], t.dig[i] = n, trimZeros(v)
 		case kCount:
 			n, ok := parseUint(v)
 			if !ok && !dash {
 				return int(i)
 			}
-			t.num[i], t.dig[i] = n, canonical(v)
+			t.num[i], t.dig[i] = n, trimZeros(v)
 		case kSeconds:
 			if isMinusOne(v) {
 				t.present &^= 1 << i
@@ -123,17 +123,18 @@ func (e *Encoder) validate(f Format) int {
 			if !ok && !dash {
 				return int(i)
 			}
-			t.num[i], t.dig[i] = n, canonical(v)
+			t.num[i], t.dig[i] = n, trimZeros(v)
 		}
 	}
 	return -1
 }
 
-// canonical returns the digits d if they are how JSON writes the number (no
-// leading zero), else nil.
-func canonical(d []byte) []byte {
-	if len(d) > 1 && d[0] == '0' {
-		return nil
+// trimZeros returns the digits d without leading zeros (keeping the last
+// digit): the number as JSON writes it, so the writers copy it instead of
+// formatting it.
+func trimZeros(d []byte) []byte {
+	for len(d) > 1 && d[0] == '0' {
+		d = d[1:]
 	}
 	return d
 }
