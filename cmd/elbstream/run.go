@@ -80,6 +80,9 @@ SOURCE is one of:
   s3://BUCKET/PREFIX/   every object under the prefix
 The ELBAccessLogTestFile object is always skipped.
 
+OUTPUT is as for 'elbstream forward': beats:// is acknowledged by Logstash;
+tcp:// is not (events in transit when the connection dies are lost).
+
 The summary reconciles: lines read = events delivered + control lines
 skipped + empty lines skipped. Lines that do not parse are delivered as
 events tagged _elbparsefailure (counted within the delivered events). The
@@ -367,6 +370,9 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 
 	if p.resuming {
 		if err := p.resume(ctx, &rep); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted while delivering what a previous run left undelivered; it stays in %s for the next run", p.dir)
+			}
 			return err
 		}
 	}
