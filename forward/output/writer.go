@@ -32,7 +32,14 @@ func openFile(path string) (*lineWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
 	}
-	return &lineWriter{name: "file:" + path, w: bufio.NewWriterSize(f, 64<<10), sync: f.Sync, f: f}, nil
+	sync := f.Sync
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		// fsync of a character device or a pipe (file:/dev/null, a FIFO)
+		// fails with EINVAL, and Send would retry it forever; there is
+		// nothing to make durable.
+		sync = func() error { return nil }
+	}
+	return &lineWriter{name: "file:" + path, w: bufio.NewWriterSize(f, 64<<10), sync: sync, f: f}, nil
 }
 
 func (o *lineWriter) String() string                { return o.name }

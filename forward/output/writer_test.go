@@ -3,11 +3,13 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestStdoutWritesOneEventPerLine(t *testing.T) {
@@ -63,5 +65,16 @@ func TestFileAppendsWholeLinesUnderConcurrency(t *testing.T) {
 	}
 	if st := o.Stats(); st.EventsAcked != 1000 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// file:/dev/null is how a user measures the pipeline without a receiver;
+// fsync of a device fails, and must not turn into endless retries.
+func TestFileToDeviceDelivers(t *testing.T) {
+	o := open(t, "file:"+os.DevNull, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := o.Send(ctx, events(t.Name(), 10)); err != nil {
+		t.Fatalf("send to %s: %v", os.DevNull, err)
 	}
 }
