@@ -37,7 +37,7 @@ func (e *Encoder) classic(dst []byte, f Format, p Provenance) []byte {
 			received = v[21] // request_creation_time: when the request arrived
 		}
 		dst = timestamp(append(dst, `"EventReceivedTime":"`...), received)
-		dst = e.optStr(dst, `"LoadBalancerName":"`, 1+o)
+		dst = e.optStr(dst, classicLoadBalancerName, 1+o)
 		dst = e.rawStr(dst, `"PublicIpAndPort":"`, 2+o)
 		dst = e.rawStr(dst, `"InternalIpAndPort":"`, 3+o)
 		dst = e.millis(dst, `"TimeToForwardRequest":`, 4+o)
@@ -45,8 +45,8 @@ func (e *Encoder) classic(dst []byte, f Format, p Provenance) []byte {
 		dst = e.millis(dst, `"TimeToForwardResponse":`, 6+o)
 		dst = e.rawStr(dst, `"Status":"`, 7+o)
 		dst = e.rawStr(dst, `"BackendStatus":"`, 8+o)
-		dst = e.optUint(dst, `"BytesUploadedFromClient":`, 9+o)
-		dst = e.optUint(dst, `"BytesDownloadedByClient":`, 10+o)
+		dst = e.optUint(dst, classicBytesUploadedFromClient, 9+o)
+		dst = e.optUint(dst, classicBytesDownloadedByClient, 10+o)
 		method, url, _ := e.request(11 + o)
 		if method != nil || url != nil {
 			dst = append(dst, `"FullRequest":"`...)
@@ -62,15 +62,15 @@ func (e *Encoder) classic(dst []byte, f Format, p Provenance) []byte {
 				dst = e.raw(dst, path)
 			}
 		}
-		dst = e.optStr(dst, `"UserAgent":"`, 12+o)
-		dst = e.optStr(dst, `"SslCipher":"`, 13+o)
-		dst = e.optStr(dst, `"SslProtocol":"`, 14+o)
+		dst = e.optStr(dst, classicUserAgent, 12+o)
+		dst = e.optStr(dst, classicSSLCipher, 13+o)
+		dst = e.optStr(dst, classicSSLProtocol, 14+o)
 		if f == ALB {
-			dst = e.optStr(dst, `"RequestType":"`, 0)
-			dst = e.optStr(dst, `"TargetGroupArn":"`, 16)
-			dst = e.optStr(dst, `"TraceId":"`, 17)
-			dst = e.optStr(dst, `"DomainName":"`, 18)
-			dst = e.optStr(dst, `"ErrorReason":"`, 24)
+			dst = e.optStr(dst, classicRequestType, 0)
+			dst = e.optStr(dst, classicTargetGroupARN, 16)
+			dst = e.optStr(dst, classicTraceID, 17)
+			dst = e.optStr(dst, classicDomainName, 18)
+			dst = e.optStr(dst, classicErrorReason, 24)
 		}
 	case ALBConnection:
 		dst = timestamp(append(dst, `"EventReceivedTime":"`...), ts)
@@ -79,31 +79,31 @@ func (e *Encoder) classic(dst []byte, f Format, p Provenance) []byte {
 		dst = append(dst, ':')
 		dst = append(dst, v[2]...)
 		dst = append(dst, '"', ',')
-		dst = e.optStr(dst, `"Listener":"`, 3)
-		dst = e.optStr(dst, `"SslProtocol":"`, 4)
-		dst = e.optStr(dst, `"SslCipher":"`, 5)
+		dst = e.optStr(dst, classicListener, 3)
+		dst = e.optStr(dst, classicSSLProtocol, 4)
+		dst = e.optStr(dst, classicSSLCipher, 5)
 		dst = e.millis(dst, `"TlsHandshakeTime":`, 6)
-		dst = e.optStr(dst, `"ClientCertSubject":"`, 7)
-		dst = e.optStr(dst, `"TlsVerifyStatus":"`, 10)
-		dst = e.optStr(dst, `"ConnTraceId":"`, 11)
+		dst = e.optStr(dst, classicClientCertSubject, 7)
+		dst = e.optStr(dst, classicTLSVerifyStatus, 10)
+		dst = e.optStr(dst, classicConnTraceID, 11)
 	case NLB:
 		received := ts
 		if e.has(21) {
 			received = v[21] // tls_connection_creation_time
 		}
 		dst = timestamp(append(dst, `"EventReceivedTime":"`...), received)
-		dst = e.optStr(dst, `"RequestType":"`, 0)
-		dst = e.optStr(dst, `"LoadBalancerName":"`, 3)
-		dst = e.optStr(dst, `"Listener":"`, 4)
+		dst = e.optStr(dst, classicRequestType, 0)
+		dst = e.optStr(dst, classicLoadBalancerName, 3)
+		dst = e.optStr(dst, classicListener, 4)
 		dst = e.rawStr(dst, `"PublicIpAndPort":"`, 5)
 		dst = e.rawStr(dst, `"InternalIpAndPort":"`, 6)
-		dst = e.optUint(dst, `"ConnectionTime":`, 7)
-		dst = e.optUint(dst, `"TlsHandshakeTime":`, 8)
-		dst = e.optUint(dst, `"BytesUploadedFromClient":`, 9)
-		dst = e.optUint(dst, `"BytesDownloadedByClient":`, 10)
-		dst = e.optStr(dst, `"SslCipher":"`, 14)
-		dst = e.optStr(dst, `"SslProtocol":"`, 15)
-		dst = e.optStr(dst, `"DomainName":"`, 17)
+		dst = e.optUint(dst, classicConnectionTime, 7)
+		dst = e.optUint(dst, classicTLSHandshakeTime, 8)
+		dst = e.optUint(dst, classicBytesUploadedFromClient, 9)
+		dst = e.optUint(dst, classicBytesDownloadedByClient, 10)
+		dst = e.optStr(dst, classicSSLCipher, 14)
+		dst = e.optStr(dst, classicSSLProtocol, 15)
+		dst = e.optStr(dst, classicDomainName, 17)
 	}
 	dst = e.extra(dst, `"Extra":"`)
 	return e.endEvent(dst, shapeOf(f))

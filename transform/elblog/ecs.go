@@ -44,16 +44,16 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst, obj = open(dst, `"source":{`)
 	dst = e.ipPort(dst, 2+o)
 	if tcp {
-		dst = e.optUint(dst, `"bytes":`, 9+o)
+		dst = e.optUint(dst, keyBytes, 9+o)
 	}
 	dst = e.closeTop(dst, obj, tkSource)
 
 	dst, obj = open(dst, `"destination":{`)
 	if tcp {
-		dst = e.optUint(dst, `"bytes":`, 10+o)
+		dst = e.optUint(dst, keyBytes, 10+o)
 	}
 	if f == ALB {
-		dst = e.optStr(dst, `"domain":"`, 18) // domain_name (SNI)
+		dst = e.optStr(dst, keyDomain, 18) // domain_name (SNI)
 	}
 	dst = e.closeTop(dst, obj, tkDestination)
 
@@ -66,14 +66,14 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 			dst = e.raw(dst, method)
 		}
 		if e.has(9 + o) {
-			dst = wrap(e.optUint(append(dst, `"body":{`...), `"bytes":`, 9+o))
+			dst = wrap(e.optUint(append(dst, `"body":{`...), keyBytes, 9+o))
 		}
 		dst = closeObj(dst, sub)
 		sub = len(dst)
 		dst = append(dst, `"response":{`...)
-		dst = e.optUint(dst, `"status_code":`, 7+o)
+		dst = e.optUint(dst, keyStatusCode, 7+o)
 		if e.has(10 + o) {
-			dst = wrap(e.optUint(append(dst, `"body":{`...), `"bytes":`, 10+o))
+			dst = wrap(e.optUint(append(dst, `"body":{`...), keyBytes, 10+o))
 		}
 		dst = closeObj(dst, sub)
 		if version != nil {
@@ -90,17 +90,17 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = e.closeTop(dst, obj, tkURL)
 
 	dst, obj = open(dst, `"user_agent":{`)
-	dst = e.optStr(dst, `"original":"`, 12+o)
+	dst = e.optStr(dst, keyOriginal, 12+o)
 	dst = e.closeTop(dst, obj, tkUserAgent)
 
 	dst, obj = open(dst, `"tls":{`)
-	dst = e.optStr(dst, `"cipher":"`, 13+o)
+	dst = e.optStr(dst, keyCipher, 13+o)
 	dst = e.tlsVersion(dst, 14+o)
 	dst = e.closeTop(dst, obj, tkTLS)
 
 	if f == ALB {
 		dst, obj = open(dst, `"trace":{`)
-		dst = e.optStr(dst, `"id":"`, 17)
+		dst = e.optStr(dst, keyID, 17)
 		dst = e.closeTop(dst, obj, tkTrace)
 	}
 
@@ -108,9 +108,9 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	elb := len(dst)
 	dst = append(dst, `"elb":{`...)
 	if f == ALB {
-		dst = e.optStr(dst, `"type":"`, 0)
+		dst = e.optStr(dst, keyType, 0)
 	}
-	dst = e.optStr(dst, `"name":"`, 1+o)
+	dst = e.optStr(dst, keyName, 1+o)
 	if tcp {
 		dst = append(dst, `"protocol":"tcp",`...)
 	} else {
@@ -121,34 +121,34 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = e.ipPort(dst, 3+o)
 	if e.has(8 + o) {
 		dst = append(dst, `"http":{"response":{`...)
-		dst = wrap(wrap(e.optUint(dst, `"status_code":`, 8+o)))
+		dst = wrap(wrap(e.optUint(dst, keyStatusCode, 8+o)))
 	}
 	dst = closeObj(dst, sub)
-	dst = e.seconds(dst, `"request_processing_time":{"sec":`, 4+o)
-	dst = e.seconds(dst, `"backend_processing_time":{"sec":`, 5+o)
-	dst = e.seconds(dst, `"response_processing_time":{"sec":`, 6+o)
-	dst = e.optStr(dst, `"ssl_protocol":"`, 14+o)
+	dst = e.seconds(dst, keyRequestProcessingTimeSec, 4+o)
+	dst = e.seconds(dst, keyBackendProcessingTimeSec, 5+o)
+	dst = e.seconds(dst, keyResponseProcessingTimeSec, 6+o)
+	dst = e.optStr(dst, keySSLProtocol, 14+o)
 	if f == ALB {
 		if e.has(16) {
-			dst = wrap(e.optStr(append(dst, `"target_group":{`...), `"arn":"`, 16))
+			dst = wrap(e.optStr(append(dst, `"target_group":{`...), keyARN, 16))
 		}
 		if e.has(19) {
-			dst = wrap(e.optStr(append(dst, `"chosen_cert":{`...), `"arn":"`, 19))
+			dst = wrap(e.optStr(append(dst, `"chosen_cert":{`...), keyARN, 19))
 		}
-		dst = e.optUint(dst, `"matched_rule_priority":`, 20)
-		dst = e.list(dst, `"action_executed":[`, 22, ',')
-		dst = e.optStr(dst, `"redirect_url":"`, 23)
+		dst = e.optUint(dst, keyMatchedRulePriority, 20)
+		dst = e.list(dst, keyActionExecuted, 22, ',')
+		dst = e.optStr(dst, keyRedirectURL, 23)
 		if e.has(24) {
-			dst = wrap(e.optStr(append(dst, `"error":{`...), `"reason":"`, 24))
+			dst = wrap(e.optStr(append(dst, `"error":{`...), keyReason, 24))
 		}
-		dst = e.list(dst, `"target_port":[`, 25, ' ')
-		dst = e.list(dst, `"target_status_code":[`, 26, ' ')
-		dst = e.optStr(dst, `"classification":"`, 27)
-		dst = e.optStr(dst, `"classification_reason":"`, 28)
-		dst = e.optStr(dst, `"conn_trace_id":"`, 29)
-		dst = e.optStr(dst, `"transformed_host":"`, 30)
-		dst = e.optStr(dst, `"transformed_uri":"`, 31)
-		dst = e.optStr(dst, `"request_transform_status":"`, 32)
+		dst = e.list(dst, keyTargetPort, 25, ' ')
+		dst = e.list(dst, keyTargetStatusCode, 26, ' ')
+		dst = e.optStr(dst, keyClassification, 27)
+		dst = e.optStr(dst, keyClassificationReason, 28)
+		dst = e.optStr(dst, keyConnTraceID, 29)
+		dst = e.optStr(dst, keyTransformedHost, 30)
+		dst = e.optStr(dst, keyTransformedURI, 31)
+		dst = e.optStr(dst, keyRequestTransformStatus, 32)
 	}
 	dst = e.extra(dst, `"extra":"`)
 	dst = closeObj(dst, elb)
@@ -158,11 +158,11 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 
 // seconds appends key (`"name":{"sec":`), the decimal seconds of field i
 // and `},`, unless the field is -1 or -.
-func (e *Encoder) seconds(dst []byte, key string, i int) []byte {
+func (e *Encoder) seconds(dst []byte, k *key, i int) []byte {
 	if !e.has(i) {
 		return dst
 	}
-	return wrap(e.optSeconds(dst, key, i))
+	return wrap(e.optSeconds(dst, k, i))
 }
 
 // tlsVersion appends tls.version and tls.version_protocol derived from
@@ -243,15 +243,15 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 	dst = append(dst, `"ip":"`...)
 	dst = append(dst, v[1]...) // validated IP
 	dst = append(dst, `",`...)
-	dst = e.optUint(dst, `"port":`, 2)
+	dst = e.optUint(dst, keyPort, 2)
 	dst = e.closeTop(dst, obj, tkSource)
 
 	dst, obj = open(dst, `"destination":{`)
-	dst = e.optUint(dst, `"port":`, 3)
+	dst = e.optUint(dst, keyPort, 3)
 	dst = e.closeTop(dst, obj, tkDestination)
 
 	dst, obj = open(dst, `"tls":{`)
-	dst = e.optStr(dst, `"cipher":"`, 5)
+	dst = e.optStr(dst, keyCipher, 5)
 	dst = e.tlsVersion(dst, 4)
 	sub := len(dst)
 	dst = append(dst, `"client":{`...)
@@ -259,9 +259,9 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 		x509 := len(dst)
 		dst = append(dst, `"x509":{`...)
 		if e.has(7) {
-			dst = wrap(e.optStr(append(dst, `"subject":{`...), `"distinguished_name":"`, 7))
+			dst = wrap(e.optStr(append(dst, `"subject":{`...), keyDistinguishedName, 7))
 		}
-		dst = e.optStr(dst, `"serial_number":"`, 9)
+		dst = e.optStr(dst, keySerialNumber, 9)
 		dst = closeObj(dst, x509)
 	}
 	notBefore, notAfter, validityOK := e.validity(8)
@@ -275,13 +275,13 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 	dst, obj = open(dst, `"aws":{`)
 	elb := len(dst)
 	dst = append(dst, `"elb":{`...)
-	dst = e.optStr(dst, `"ssl_protocol":"`, 4)
-	dst = e.seconds(dst, `"tls_handshake_latency":{"sec":`, 6)
+	dst = e.optStr(dst, keySSLProtocol, 4)
+	dst = e.seconds(dst, keyTLSHandshakeLatencySec, 6)
 	if !validityOK {
-		dst = e.optStr(dst, `"leaf_client_cert_validity":"`, 8)
+		dst = e.optStr(dst, keyLeafClientCertValidity, 8)
 	}
-	dst = e.optStr(dst, `"tls_verify_status":"`, 10)
-	dst = e.optStr(dst, `"conn_trace_id":"`, 11)
+	dst = e.optStr(dst, keyTLSVerifyStatus, 10)
+	dst = e.optStr(dst, keyConnTraceID, 11)
 	dst = e.extra(dst, `"extra":"`)
 	dst = closeObj(dst, elb)
 	dst = e.closeTop(dst, obj, tkAWS)
@@ -329,45 +329,45 @@ func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
 
 	dst, obj = open(dst, `"source":{`)
 	dst = e.ipPort(dst, 5)
-	dst = e.optUint(dst, `"bytes":`, 9)
+	dst = e.optUint(dst, keyBytes, 9)
 	dst = e.closeTop(dst, obj, tkSource)
 
 	dst, obj = open(dst, `"destination":{`)
 	dst = e.ipPort(dst, 6)
-	dst = e.optUint(dst, `"bytes":`, 10)
-	dst = e.optStr(dst, `"domain":"`, 17)
+	dst = e.optUint(dst, keyBytes, 10)
+	dst = e.optStr(dst, keyDomain, 17)
 	dst = e.closeTop(dst, obj, tkDestination)
 
 	dst, obj = open(dst, `"tls":{`)
-	dst = e.optStr(dst, `"cipher":"`, 14)
+	dst = e.optStr(dst, keyCipher, 14)
 	dst = e.tlsVersion(dst, 15)
-	dst = e.optStr(dst, `"next_protocol":"`, 18) // alpn_fe_protocol
+	dst = e.optStr(dst, keyNextProtocol, 18) // alpn_fe_protocol
 	dst = e.closeTop(dst, obj, tkTLS)
 
 	dst, obj = open(dst, `"aws":{`)
 	elb := len(dst)
 	dst = append(dst, `"elb":{`...)
-	dst = e.optStr(dst, `"type":"`, 0)
-	dst = e.optStr(dst, `"version":"`, 1)
-	dst = e.optStr(dst, `"name":"`, 3)
-	dst = e.optStr(dst, `"listener":"`, 4)
+	dst = e.optStr(dst, keyType, 0)
+	dst = e.optStr(dst, keyVersion, 1)
+	dst = e.optStr(dst, keyName, 3)
+	dst = e.optStr(dst, keyListener, 4)
 	if e.has(7) {
-		dst = wrap(e.optUint(append(dst, `"connection_time":{`...), `"ms":`, 7))
+		dst = wrap(e.optUint(append(dst, `"connection_time":{`...), keyMS, 7))
 	}
 	if e.has(8) {
-		dst = wrap(e.optUint(append(dst, `"tls_handshake_time":{`...), `"ms":`, 8))
+		dst = wrap(e.optUint(append(dst, `"tls_handshake_time":{`...), keyMS, 8))
 	}
-	dst = e.optStr(dst, `"incoming_tls_alert":"`, 11)
+	dst = e.optStr(dst, keyIncomingTLSAlert, 11)
 	if e.has(12) || e.has(13) {
 		sub := len(dst)
 		dst = append(dst, `"chosen_cert":{`...)
-		dst = e.optStr(dst, `"arn":"`, 12)
-		dst = e.optStr(dst, `"serial":"`, 13)
+		dst = e.optStr(dst, keyARN, 12)
+		dst = e.optStr(dst, keySerial, 13)
 		dst = closeObj(dst, sub)
 	}
-	dst = e.optStr(dst, `"ssl_protocol":"`, 15)
-	dst = e.optStr(dst, `"ssl_named_group":"`, 16)
-	dst = e.optStr(dst, `"alpn_be_protocol":"`, 19)
+	dst = e.optStr(dst, keySSLProtocol, 15)
+	dst = e.optStr(dst, keySSLNamedGroup, 16)
+	dst = e.optStr(dst, keyALPNBeProtocol, 19)
 	dst = e.alpnList(dst, `"alpn_client_preference_list":[`, 20)
 	dst = e.extra(dst, `"extra":"`)
 	dst = closeObj(dst, elb)

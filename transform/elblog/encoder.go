@@ -282,11 +282,11 @@ func (e *Encoder) escape(dst, v []byte, quoted bool) []byte {
 func (e *Encoder) has(i int) bool { return e.f.present&(1<<(uint(i)&63)) != 0 }
 
 // optStr appends key (`"name":"`) and field i as a string, if it has a value.
-func (e *Encoder) optStr(dst []byte, key string, i int) []byte {
+func (e *Encoder) optStr(dst []byte, k *key, i int) []byte {
 	if !e.has(i) {
 		return dst
 	}
-	dst = append(dst, key...)
+	dst = k.put(dst)
 	if e.clean {
 		return append(appendValue(dst, e.f.v[i]), '"', ',')
 	}
@@ -295,11 +295,11 @@ func (e *Encoder) optStr(dst []byte, key string, i int) []byte {
 
 // optUint appends key and field i as an integer, if it has a value (not -
 // nor -1).
-func (e *Encoder) optUint(dst []byte, key string, i int) []byte {
+func (e *Encoder) optUint(dst []byte, k *key, i int) []byte {
 	if !e.has(i) {
 		return dst
 	}
-	dst = append(dst, key...)
+	dst = k.put(dst)
 	return append(e.num(dst, i), ',')
 }
 
@@ -309,11 +309,11 @@ func (e *Encoder) num(dst []byte, i int) []byte { return appendValue(dst, e.f.di
 
 // optSeconds appends key and field i as a decimal number, unless it is -1
 // or -.
-func (e *Encoder) optSeconds(dst []byte, key string, i int) []byte {
+func (e *Encoder) optSeconds(dst []byte, k *key, i int) []byte {
 	if !e.has(i) {
 		return dst
 	}
-	dst = append(dst, key...)
+	dst = k.put(dst)
 	dst = appendValue(dst, e.f.aux[i])
 	return append(dst, ',')
 }
@@ -348,7 +348,7 @@ func (e *Encoder) ipPort(dst []byte, i int) []byte {
 
 // list appends key (`"name":[`) and field i split at sep as an array of
 // strings, if it has a value.
-func (e *Encoder) list(dst []byte, key string, i int, sep byte) []byte {
+func (e *Encoder) list(dst []byte, k *key, i int, sep byte) []byte {
 	if !e.has(i) {
 		return dst
 	}
@@ -358,7 +358,7 @@ func (e *Encoder) list(dst []byte, key string, i int, sep byte) []byte {
 		v, quoted = e.req, false
 	}
 	mark := len(dst)
-	dst = append(dst, key...)
+	dst = k.put(dst)
 	for {
 		j := bytes.IndexByte(v, sep)
 		if j < 0 {
