@@ -69,7 +69,11 @@ func (f *Forwarder) process(ctx context.Context, stop <-chan struct{}, shardID s
 				return nil
 			}
 			last = time.Now()
-			return consumer.Checkpoint(ctx, recs.Sequence(acked-1))
+			if err := consumer.Checkpoint(ctx, recs.Sequence(acked-1)); err != nil {
+				return err
+			}
+			f.core.metrics.checkpoints.Add(1)
+			return nil
 		},
 	})
 	done := ""

@@ -160,6 +160,11 @@ func TestForwardDrainsToBeats(t *testing.T) {
 	if s.EventsAcked != int64(len(es.ids)) || s.Records != 120 || s.Output.ConnectionsCreated == 0 {
 		t.Errorf("stats %+v", s)
 	}
+	// Batches span several windows here: their acknowledged prefixes were
+	// checkpointed before each batch ended.
+	if s.Checkpoints == 0 {
+		t.Errorf("no mid-batch checkpoints: %+v", s)
+	}
 
 	// A second drain has nothing left to send.
 	before := s.EventsSent

@@ -29,6 +29,10 @@ type Metrics struct {
 	// Output, when set, reports the output's counters (connections,
 	// resends), for the summary, /metrics and readiness.
 	Output func() output.Stats
+	// Guarantee is what the output's delivery means (Acknowledged for
+	// beats, Written for tcp, stdout and file), so that the summary says
+	// "written" where nothing was acknowledged.
+	Guarantee output.Guarantee
 
 	mu       sync.Mutex
 	behind   map[string]time.Duration // per shard, from the last batch read
@@ -58,6 +62,7 @@ type Stats struct {
 	// MaxInFlight is the most events that were inside Send at once.
 	MaxInFlight int64
 	Output      output.Stats // zero unless Metrics.Output is set
+	Guarantee   output.Guarantee
 	// BehindTip is each shard's distance from the newest record, as of the
 	// last batch read.
 	BehindTip map[string]time.Duration
@@ -77,6 +82,7 @@ func (m *Metrics) Snapshot() Stats {
 		Checkpoints: m.checkpoints.Load(),
 		InFlight:    m.inFlight.Load(),
 		MaxInFlight: m.maxInFlight.Load(),
+		Guarantee:   m.Guarantee,
 	}
 	if m.Output != nil {
 		s.Output = m.Output()
@@ -138,8 +144,8 @@ func (s Stats) WriteSummary(w io.Writer, elapsed time.Duration) {
 	if sec := elapsed.Seconds(); sec > 0 {
 		rate = float64(s.EventsAcked) / sec
 	}
-	fmt.Fprintf(w, "forward: %d records (%s), %d events read, %d sent, %d acknowledged in %s (%.0f events/s)\n",
-		s.Records, byteSize(s.Bytes), s.EventsRead, s.EventsSent, s.EventsAcked, elapsed.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "forward: %d records (%s), %d events read, %d sent, %d %s in %s (%.0f events/s)\n",
+		s.Records, byteSize(s.Bytes), s.EventsRead, s.EventsSent, s.EventsAcked, s.Guarantee, elapsed.Round(time.Millisecond), rate)
 	fmt.Fprintf(w, "forward: %d malformed skipped, %d sends retried by the forwarder; output: %d events resent, %d failures, %d dial errors\n",
 		s.Malformed, s.Retries, s.Output.EventsRetried, s.Output.Failures, s.Output.DialErrors)
 	fmt.Fprintf(w, "forward: connections: %d created, %d destroyed, %d open\n",
@@ -167,8 +173,8 @@ func (s Stats) WriteProgress(w io.Writer, elapsed time.Duration) {
 	if sec := elapsed.Seconds(); sec > 0 {
 		rate = float64(s.EventsAcked) / sec
 	}
-	fmt.Fprintf(w, "forward: %d events acknowledged (%.0f/s), %d in flight, %d resent, %d connections, behind tip %s",
-		s.EventsAcked, rate, s.InFlight, s.Output.EventsRetried, s.Output.Open(), s.MaxBehindTip().Round(time.Second))
+	fmt.Fprintf(w, "forward: %d events %s (%.0f/s), %d in flight, %d resent, %d connections, behind tip %s",
+		s.EventsAcked, s.Guarantee, rate, s.InFlight, s.Output.EventsRetried, s.Output.Open(), s.MaxBehindTip().Round(time.Second))
 }
 
 func byteSize(n int64) string {

@@ -176,7 +176,7 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 	if err := connectOnce(ctx, out); err != nil {
 		log.Warn("receiver not reachable yet; retrying while delivering", "output", out.String(), "err", err)
 	}
-	m := &forward.Metrics{Output: out.Stats}
+	m := &forward.Metrics{Output: out.Stats, Guarantee: out.Guarantee()}
 	f := forward.New(out, forwardConfig(oc, df), m, log)
 
 	if *listen != "" {
@@ -321,6 +321,6 @@ func buildForwardLambda(ctx context.Context) (any, error) {
 	cfg := forwardConfig(oc, df)
 	cfg.SafetyMargin = *margin
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	h := forward.NewHandler(out, cfg, &forward.Metrics{Output: out.Stats}, log)
+	h := forward.NewHandler(out, cfg, &forward.Metrics{Output: out.Stats, Guarantee: out.Guarantee()}, log)
 	return h.Handle, nil
 }

@@ -309,7 +309,7 @@ func (p *pipeline) newStage() (*transform.Stage, error) {
 
 func (p *pipeline) newForwarder() *forward.Forwarder {
 	oc := p.flags.out.config()
-	return forward.New(p.out, forwardConfig(oc, deliveryFlags{}), &forward.Metrics{Output: p.out.Stats}, p.log)
+	return forward.New(p.out, forwardConfig(oc, deliveryFlags{}), &forward.Metrics{Output: p.out.Stats, Guarantee: p.out.Guarantee()}, p.log)
 }
 
 func (p *pipeline) transformConfig(drain bool) transform.RunConfig {

@@ -64,8 +64,8 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 		fmt.Fprintf(w, "run: NOT RECONCILED: %d read ≠ %d delivered + %d control + %d empty (off by %d)\n",
 			read, delivered, tr.Skipped, in.EmptyLines, missing)
 	}
-	fmt.Fprintf(w, "run: pipeline: %d lines in %d raw records → %d lines → %d events in %d records → %d events read → %d acknowledged, on %d shards\n",
-		in.Lines, in.Records, tr.Lines, tr.Events, tr.Entries, fw.EventsRead, fw.EventsAcked, r.shards)
+	fmt.Fprintf(w, "run: pipeline: %d lines in %d raw records → %d lines → %d events in %d records → %d events read → %d %s, on %d shards\n",
+		in.Lines, in.Records, tr.Lines, tr.Events, tr.Entries, fw.EventsRead, fw.EventsAcked, fw.Guarantee, r.shards)
 	var extra []string
 	if in.TruncatedLines > 0 {
 		extra = append(extra, fmt.Sprintf("%d lines truncated to the line limit (delivered, marked)", in.TruncatedLines))
