@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"golang.org/x/term"
 
 	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/forward/output"
@@ -264,32 +263,9 @@ func serveHealth(addr string, h *forward.Health, log *slog.Logger) (stop func(),
 // showProgress rewrites one progress line on w every second while w is a
 // terminal; the returned function stops it and clears the line.
 func showProgress(w io.Writer, m *forward.Metrics, began time.Time) (stop func()) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\x1b[K")
-				return
-			case <-t.C:
-				fmt.Fprint(w, "\r")
-				m.Snapshot().WriteProgress(w, time.Since(began))
-				fmt.Fprint(w, "\x1b[K")
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
+	return progressLine(w, isTerminal(w), time.Second, func(w io.Writer) {
+		m.Snapshot().WriteProgress(w, time.Since(began))
+	})
 }
 
 // forwardLambdaOutput is the Lambda handler's output: built once per

@@ -9,14 +9,12 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"golang.org/x/term"
 
 	"github.com/elbstream/elbstream/ingest"
 )
@@ -119,10 +117,8 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 		fs.Usage()
 		return errUsage
 	}
-	switch f.progress {
-	case "auto", "always", "never":
-	default:
-		return fmt.Errorf("--progress %q: want auto, always or never", f.progress)
+	if err := checkProgressMode(f.progress); err != nil {
+		return err
 	}
 	s, err := openStream(ctx, f.stream)
 	if err != nil {
@@ -237,35 +233,12 @@ func s3ClientFrom(cfg aws.Config) *ingest.S3Client {
 // showIngestProgress rewrites one progress line on w twice a second while
 // the run lasts, when mode says so (auto: when w is a terminal).
 func showIngestProgress(w io.Writer, mode string, stats *ingest.Stats, began time.Time) (stop func()) {
-	on := mode == "always"
-	if mode == "auto" {
-		f, ok := w.(*os.File)
-		on = ok && term.IsTerminal(int(f.Fd()))
-	}
-	if !on {
-		return func() {}
-	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				s := stats.Summary()
-				secs := time.Since(began).Seconds()
-				fmt.Fprintf(w, "\r\033[K%d objects, %s read (%s/s), %d lines, %d records",
-					s.Objects, ingestBytes(s.Bytes), ingestBytes(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
+	return progressLine(w, progressWanted(mode, isTerminal(w)), 500*time.Millisecond, func(w io.Writer) {
+		s := stats.Summary()
+		secs := time.Since(began).Seconds()
+		fmt.Fprintf(w, "%d objects, %s read (%s/s), %d lines, %d records",
+			s.Objects, ingestBytes(s.Bytes), ingestBytes(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
+	})
 }
 
 // printIngestSummary writes the end-of-run report.

@@ -165,10 +165,8 @@ func runRun(ctx context.Context, args []string, io stdio) error {
 	case f.sample < 0:
 		return usageError(fs, "--sample must be positive")
 	}
-	switch f.progress {
-	case "auto", "always", "never":
-	default:
-		return usageError(fs, fmt.Sprintf("--progress %q: want auto, always or never", f.progress))
+	if err := checkProgressMode(f.progress); err != nil {
+		return usageError(fs, err.Error())
 	}
 	enc, err := f.enc.encoder()
 	if err != nil {

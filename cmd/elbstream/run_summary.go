@@ -3,12 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/ingest"
@@ -104,37 +101,14 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 // events apart.
 func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forward.Metrics, began time.Time) (stop func()) {
 	w := p.io.err
-	on := p.flags.progress == "always"
-	if p.flags.progress == "auto" {
-		on = runIsTerminal(w) && !(p.flags.to == "stdout" && runIsTerminal(p.io.out))
-	}
-	if !on {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case <-t.C:
-				in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
-				secs := time.Since(began).Seconds()
-				fmt.Fprintf(w, "\r\033[Kread %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
-					in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), runPercent(tr.Lines, in.Lines),
-					fw.EventsAcked, runPercent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
+	auto := isTerminal(w) && !(p.flags.to == "stdout" && isTerminal(p.io.out))
+	return progressLine(w, progressWanted(p.flags.progress, auto), 500*time.Millisecond, func(w io.Writer) {
+		in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
+		secs := time.Since(began).Seconds()
+		fmt.Fprintf(w, "read %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
+			in.Objects, in.Lines+in.EmptyLines, ingestBytes(in.Bytes), runPercent(tr.Lines, in.Lines),
+			fw.EventsAcked, runPercent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
+	})
 }
 
 // runPercent is n of total, as progress shows it.
@@ -143,9 +117,4 @@ func runPercent(n, total int64) string {
 		return "0%"
 	}
 	return fmt.Sprintf("%d%%", n*100/total)
-}
-
-func runIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/transform"
 	"github.com/elbstream/elbstream/transform/elblog"
@@ -157,30 +155,9 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 // transformProgress redraws one status line on stderr every second when
 // stderr is a terminal. The returned function clears it.
 func transformProgress(w io.Writer, stats *transform.Stats, began time.Time) (stop func()) {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(f, "\r\033[K")
-				return
-			case <-t.C:
-				fmt.Fprintf(f, "\r\033[K%s", transformSummary(stats.Snapshot(), time.Since(began)))
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
+	return progressLine(w, isTerminal(w), time.Second, func(w io.Writer) {
+		io.WriteString(w, transformSummary(stats.Snapshot(), time.Since(began)))
+	})
 }
 
 // transformSummary is one line: what was read, made and put.
