@@ -237,14 +237,14 @@ func showIngestProgress(w io.Writer, mode string, stats *ingest.Stats, began tim
 		s := stats.Summary()
 		secs := time.Since(began).Seconds()
 		fmt.Fprintf(w, "%d objects, %s read (%s/s), %d lines, %d records",
-			s.Objects, ingestBytes(s.Bytes), ingestBytes(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
+			s.Objects, byteSize(s.Bytes), byteSize(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
 	})
 }
 
 // printIngestSummary writes the end-of-run report.
 func printIngestSummary(w io.Writer, s ingest.Summary, took time.Duration) {
 	fmt.Fprintf(w, "ingest: %d objects, %d lines, %s read (%s stored) in %v\n",
-		s.Objects, s.Lines, ingestBytes(s.Bytes), ingestBytes(s.StoredBytes), took.Round(time.Millisecond))
+		s.Objects, s.Lines, byteSize(s.Bytes), byteSize(s.StoredBytes), took.Round(time.Millisecond))
 	fmt.Fprintf(w, "ingest: %d records in %d PutRecords calls, %d retried entries, %d throttled\n",
 		s.Records, s.PutCalls, s.Retries, s.Throttled)
 	if s.TruncatedLines > 0 || s.EmptyLines > 0 {
@@ -264,19 +264,6 @@ func printIngestSummary(w io.Writer, s ingest.Summary, took time.Duration) {
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "ingest: error: %s\n", e)
 	}
-}
-
-func ingestBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // buildIngestLambda builds the ingest handler once per execution

@@ -159,17 +159,3 @@ func (s parseSummary) print(w io.Writer) {
 	}
 	io.WriteString(w, b.String())
 }
-
-// byteSize formats n bytes for people: 812 B, 3.4 KiB, 2.1 MiB, 1.0 GiB.
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 3; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
-}

@@ -164,8 +164,8 @@ func transformProgress(w io.Writer, stats *transform.Stats, began time.Time) (st
 func transformSummary(s transform.Snapshot, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "transform: %d records (%s) → %d lines → %d events (%d parse failures, %d control lines skipped)",
-		s.Records, transformBytes(s.BytesIn), s.Lines, s.Events, s.ParseFailures, s.Skipped)
-	fmt.Fprintf(&b, "; put %s in %d records", transformBytes(s.BytesOut), s.Entries)
+		s.Records, byteSize(s.BytesIn), s.Lines, s.Events, s.ParseFailures, s.Skipped)
+	fmt.Fprintf(&b, "; put %s in %d records", byteSize(s.BytesOut), s.Entries)
 	if s.Retries > 0 {
 		fmt.Fprintf(&b, ", %d retried (%d throttled)", s.Retries, s.Throttled)
 	}
@@ -177,21 +177,9 @@ func transformSummary(s transform.Snapshot, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "; lag %s; %s", s.Lag.Round(time.Second), took.Round(100*time.Millisecond))
 	if secs := took.Seconds(); secs > 0 {
-		fmt.Fprintf(&b, " (%s/s in)", transformBytes(int64(float64(s.BytesIn)/secs)))
+		fmt.Fprintf(&b, " (%s/s in)", byteSize(int64(float64(s.BytesIn)/secs)))
 	}
 	return b.String()
-}
-
-func transformBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
 
 // buildTransformLambda builds the Kinesis event-source-mapping handler
