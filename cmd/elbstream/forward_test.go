@@ -8,9 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +20,6 @@ import (
 	lumberlog "github.com/elastic/go-lumber/log"
 	lumber "github.com/elastic/go-lumber/server/v2"
 
-	"github.com/elbstream/elbstream/internal/lambdart"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kpl"
 	"github.com/elbstream/elbstream/stream/local"
@@ -35,29 +32,6 @@ type quietLogger struct{}
 func (quietLogger) Printf(string, ...any) {}
 func (quietLogger) Println(...any)        {}
 func (quietLogger) Print(...any)          {}
-
-// buildBinary builds elbstream once per test binary run.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "elbstream-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "elbstream")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-func elbstreamBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := buildBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
 
 // writeEvents fills a new local stream in dir with records KPL records of
 // perRec JSON events each, and returns the event ids.
@@ -184,6 +158,44 @@ func (r *lumberReceiver) report(ids []string) (missing, dups int) {
 	return missing, r.arrivals - len(r.seen)
 }
 
+// heldReceiver is a receiver that holds the window in which its n-th event
+// arrives, unacknowledged, until release is called: a process can be
+// stopped with events in flight.
+type heldReceiver struct {
+	*lumberReceiver
+	reached chan struct{} // closed when the n-th event arrived
+	release func()
+}
+
+func startHeldLumber(t *testing.T, n int) *heldReceiver {
+	t.Helper()
+	h := &heldReceiver{reached: make(chan struct{})}
+	released := make(chan struct{})
+	var reachOnce, releaseOnce sync.Once
+	h.release = func() { releaseOnce.Do(func() { close(released) }) }
+	h.lumberReceiver = startLumber(t, func(arrivals int) {
+		if arrivals >= n {
+			reachOnce.Do(func() { close(h.reached) })
+			<-released
+		}
+	})
+	t.Cleanup(h.release) // before the receiver stops: it waits for the held window
+	return h
+}
+
+// await waits until the n-th event arrived. When it does not within 30 s,
+// it kills cmd and fails the test with cmd's stderr.
+func (h *heldReceiver) await(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	select {
+	case <-h.reached:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("the events the receiver waits for never arrived:\n%s", stderr.String())
+	}
+}
+
 func TestForwardBinaryDrain(t *testing.T) {
 	bin := elbstreamBinary(t)
 	dir := t.TempDir()
@@ -212,35 +224,18 @@ func TestForwardBinaryKilledAndRestarted(t *testing.T) {
 	bin := elbstreamBinary(t)
 	dir := t.TempDir()
 	ids := writeEvents(t, dir+"/events", shards, records, perRec)
-	reached := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	rcv := startLumber(t, func(arrivals int) {
-		if arrivals >= len(ids)/3 {
-			once.Do(func() { close(reached) })
-			<-release // hold this window until the forwarder is dead
-		}
-	})
+	// The receiver holds a window until the forwarder is dead.
+	rcv := startHeldLumber(t, len(ids)/3)
 	args := []string{"forward", "--from", "local://" + dir + "/events", "--to", "beats://" + rcv.addr, "--drain",
 		"--checkpoints", "local://" + dir + "/cp.db", "--connections", "1", "--window", strconv.Itoa(window),
 		"--max-records", strconv.Itoa(maxRecords), "--max-in-flight", strconv.Itoa(window), "--lease-ttl", "1s"}
-	first := exec.Command(bin, args...)
-	var stderr bytes.Buffer
-	first.Stderr = &stderr
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-reached:
-	case <-time.After(30 * time.Second):
-		first.Process.Kill()
-		t.Fatalf("a third of the events never arrived:\n%s", stderr.String())
-	}
+	first, stderr := startBinary(t, nil, args...)
+	rcv.await(t, first, stderr)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	first.Wait()
-	close(release)
+	rcv.release()
 
 	second := exec.Command(bin, args...)
 	out, err := second.CombinedOutput()
@@ -279,12 +274,7 @@ func TestForwardBinarySIGTERM(t *testing.T) {
 	})
 	args := []string{"forward", "--from", "local://" + dir + "/events", "--to", "beats://" + rcv.addr,
 		"--checkpoints", "local://" + dir + "/cp.db", "--connections", "1", "--window", "40"}
-	cmd := exec.Command(bin, args...) // no --drain: runs until stopped
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startBinary(t, nil, args...) // no --drain: runs until stopped
 	<-reached
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
@@ -340,29 +330,9 @@ func kinesisBatch(t *testing.T, prefix string, records, perRec int) (payload []b
 // the batch item failure; a warm invocation after the receiver is back
 // redials through the same output and delivers.
 func TestForwardLambdaBinary(t *testing.T) {
-	bin := elbstreamBinary(t)
-	rt, err := lambdart.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
 	rcv := startLumber(t, nil)
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), rt.Env("forward")...)
-	cmd.Env = append(cmd.Env, "ELBSTREAM_HANDLER=forward", "ELBSTREAM_TO=beats://"+rcv.addr,
+	rt, _ := startFunction(t, "ELBSTREAM_HANDLER=forward", "ELBSTREAM_TO=beats://"+rcv.addr,
 		"ELBSTREAM_SAFETY_MARGIN=500ms", "ELBSTREAM_TIMEOUT=1s")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("function stderr:\n%s", stderr.String())
-		}
-	}()
 	invoke := func(payload []byte, timeout time.Duration) events.KinesisEventResponse {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout+10*time.Second)
@@ -436,22 +406,12 @@ func httpGet(t *testing.T, url string) (int, string) {
 // TestForwardBinaryListen runs the forwarder with --listen and checks its
 // health, readiness and metrics endpoints while it runs.
 func TestForwardBinaryListen(t *testing.T) {
-	bin := elbstreamBinary(t)
 	dir := t.TempDir()
 	ids := writeEvents(t, dir+"/events", 2, 20, 10)
 	rcv := startLumber(t, nil)
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "forward", "--from", "local://"+dir+"/events", "--to", "beats://"+rcv.addr,
+	cmd, stderr := startBinary(t, nil, "forward", "--from", "local://"+dir+"/events", "--to", "beats://"+rcv.addr,
 		"--listen", addr, "--consumer", "listen")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
 	base := "http://" + addr
 	if code, body := httpGet(t, base+"/healthz"); code != 200 {
 		t.Errorf("/healthz: %d %s", code, body)

@@ -1,23 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/elbstream/elbstream/ingest"
 	"github.com/elbstream/elbstream/internal/lambdart"
@@ -29,23 +20,10 @@ import (
 // continuation (through the Lambda Invoke API, here lambdart's), until the
 // object is done: every line on the stream exactly once.
 func TestIngestLambdaBinaryContinues(t *testing.T) {
-	faker := gofakes3.New(s3mem.New())
-	s3srv := httptest.NewUnstartedServer(faker.Server())
-	s3srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s3srv.Start()
-	defer s3srv.Close()
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
 	ctx := context.Background()
 	const bucket, key, lines = "elb-logs", "AWSLogs/1/elasticloadbalancing/big file.log", 150_000
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	o, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(logLines(lines, "big"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	source := ingest.S3Source(bucket, key, strings.Trim(aws.ToString(o.ETag), `"`), "")
+	// The function finds the server through the variables startS3 sets.
+	source := startS3(t, bucket).put(key, logLines(lines, "big"))
 
 	// The function's own invocations go through the Runtime API below.
 	const timeout = 250 * time.Millisecond
@@ -53,12 +31,10 @@ func TestIngestLambdaBinaryContinues(t *testing.T) {
 	lambdaAPI := httptest.NewServer(&async)
 	defer lambdaAPI.Close()
 	streamDir := filepath.Join(t.TempDir(), "raw")
-	rt, stop := startTransformFunction(t,
+	rt, stop := startFunction(t,
 		"ELBSTREAM_HANDLER=ingest",
 		"ELBSTREAM_STREAM=local://"+streamDir,
-		"AWS_ENDPOINT_URL_S3="+s3srv.URL,
 		"AWS_ENDPOINT_URL_LAMBDA="+lambdaAPI.URL,
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret", "AWS_REGION=us-east-1",
 	)
 	async.Runtime, async.Timeout = rt, timeout
 

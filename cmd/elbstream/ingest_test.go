@@ -7,19 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/elbstream/elbstream/ingest"
 	"github.com/elbstream/elbstream/stream"
@@ -149,29 +141,9 @@ func TestIngestFiles(t *testing.T) {
 }
 
 func TestIngestS3(t *testing.T) {
-	faker := gofakes3.New(s3mem.New())
-	srv := httptest.NewUnstartedServer(faker.Server())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	defer srv.Close()
-	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
-	ctx := context.Background()
 	const bucket = "elb-logs"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(key string, data []byte) string {
-		o, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ingest.S3Source(bucket, key, strings.Trim(aws.ToString(o.ETag), `"`), "")
-	}
+	put := startS3(t, bucket).put
+	ctx := context.Background()
 	want := map[string]int{}
 	for i := range 25 { // more than one page? gofakes3 pages at 1000; the paginator is exercised all the same
 		want[put(fmt.Sprintf("AWSLogs/1/elasticloadbalancing/2024/05/01/alb-%02d.log.gz", i), gz(t, logLines(40, fmt.Sprint(i))))] = 40

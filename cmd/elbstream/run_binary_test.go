@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // runBinary runs the built binary as a user would and returns its exit
@@ -120,34 +120,17 @@ func TestRunBinaryKilledAndResumed(t *testing.T) {
 	for i, o := range objs {
 		want.add(srcs[i], o)
 	}
-	reached := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	rcv := startLumber(t, func(arrivals int) {
-		if arrivals >= int(want.events)/3 {
-			once.Do(func() { close(reached) })
-			<-release // hold this window until the run is dead
-		}
-	})
+	// The receiver holds a window until the run is dead.
+	rcv := startHeldLumber(t, int(want.events)/3)
 	args := []string{"run", "--data", filepath.Join(dir, "data"), "--to", "beats://" + rcv.addr,
 		"--connections", "1", "--window", "40", filepath.Join(dir, "logs")}
-	first := exec.Command(elbstreamBinary(t), args...)
-	var stderr bytes.Buffer
-	first.Stderr = &stderr
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-reached:
-	case <-time.After(30 * time.Second):
-		first.Process.Kill()
-		t.Fatalf("a third of the events never arrived:\n%s", stderr.String())
-	}
+	first, stderr := startBinary(t, nil, args...)
+	rcv.await(t, first, stderr)
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	first.Wait()
-	close(release)
+	rcv.release()
 
 	// The restarted run takes its shards back at once (the leases are its
 	// own), delivers what the first left, and ends with a reconciled
@@ -193,33 +176,15 @@ func TestRunBinarySIGTERM(t *testing.T) {
 	for i, o := range objs {
 		want.add(srcs[i], o)
 	}
-	reached := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	rcv := startLumber(t, func(arrivals int) {
-		if arrivals >= int(want.events)/3 {
-			once.Do(func() { close(reached) })
-			<-release
-		}
-	})
+	rcv := startHeldLumber(t, int(want.events)/3)
 	args := []string{"run", "--data", filepath.Join(dir, "data"), "--to", "beats://" + rcv.addr,
 		"--connections", "1", "--window", "40", filepath.Join(dir, "logs")}
-	first := exec.Command(elbstreamBinary(t), args...)
-	var stderr bytes.Buffer
-	first.Stderr = &stderr
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-reached:
-	case <-time.After(30 * time.Second):
-		first.Process.Kill()
-		t.Fatalf("a third of the events never arrived:\n%s", stderr.String())
-	}
+	first, stderr := startBinary(t, nil, args...)
+	rcv.await(t, first, stderr)
 	if err := first.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	close(release) // the window in flight is acknowledged
+	rcv.release() // the window in flight is acknowledged
 	err := first.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr.String(), "interrupted") {
@@ -231,16 +196,9 @@ func TestRunBinarySIGTERM(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
-	rcv.mu.Lock()
-	defer rcv.mu.Unlock()
-	missing := 0
-	for id := range want.ids {
-		if rcv.seen[id] == 0 {
-			missing++
-		}
-	}
+	missing, dups := rcv.report(slices.Collect(maps.Keys(want.ids)))
 	if missing != 0 {
 		t.Errorf("%d of %d events missing after SIGTERM and a second run", missing, len(want.ids))
 	}
-	t.Logf("%d events, %d duplicates; first:\n%s\nsecond:\n%s", len(want.ids), rcv.arrivals-len(rcv.seen), stderr.String(), out)
+	t.Logf("%d events, %d duplicates; first:\n%s\nsecond:\n%s", len(want.ids), dups, stderr.String(), out)
 }

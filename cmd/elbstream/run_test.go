@@ -3,24 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/elbstream/elbstream/ingest"
 	"github.com/elbstream/elbstream/testdata/gen"
@@ -191,31 +182,10 @@ func runMain(t *testing.T, args ...string) (code int, stdout []byte, stderr stri
 // offset give it, the control line and the empty line are counted, the
 // ELBAccessLogTestFile object is skipped, and the summary reconciles.
 func TestRunS3ToBeats(t *testing.T) {
-	faker := gofakes3.New(s3mem.New())
-	srv := httptest.NewUnstartedServer(faker.Server())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	defer srv.Close()
 	// The CLI finds the server as a user's would: the SDK's standard
 	// variables, no flag.
-	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
-	ctx := context.Background()
 	const bucket = "elb-logs"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(key string, data []byte) string {
-		o, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ingest.S3Source(bucket, key, strings.Trim(aws.ToString(o.ETag), `"`), "")
-	}
+	put := startS3(t, bucket).put
 	const prefix = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2024/03/01/"
 	var want runWant
 	objs := runFixture(1)

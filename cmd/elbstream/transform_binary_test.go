@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,40 +16,6 @@ import (
 
 	"github.com/elbstream/elbstream/internal/lambdart"
 )
-
-// startTransformFunction runs the built binary as a Lambda function with
-// the given handler and environment against a local Runtime API. stop ends
-// the function process (also done when the test ends).
-func startTransformFunction(t *testing.T, env ...string) (rt *lambdart.Server, stop func()) {
-	t.Helper()
-	bin := elbstreamBinary(t)
-	rt, err := lambdart.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	cmd := exec.Command(bin)
-	cmd.Env = append(append(os.Environ(), rt.Env("elbstream-transform")...), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-	}
-	t.Cleanup(func() {
-		stop()
-		if t.Failed() {
-			t.Logf("function stderr:\n%s", stderr.String())
-		}
-	})
-	return rt, stop
-}
 
 func invokeTransformFunction(t *testing.T, rt *lambdart.Server, fixture string, resp any) {
 	t.Helper()
@@ -73,7 +38,7 @@ func invokeTransformFunction(t *testing.T, rt *lambdart.Server, fixture string, 
 // fixture batch's events on the events stream and reports no failure.
 func TestTransformLambdaBinary(t *testing.T) {
 	dir := t.TempDir()
-	rt, stop := startTransformFunction(t, "ELBSTREAM_HANDLER=transform", "ELBSTREAM_TO=local://"+dir+"/events")
+	rt, stop := startFunction(t, "ELBSTREAM_HANDLER=transform", "ELBSTREAM_TO=local://"+dir+"/events")
 	var resp events.KinesisEventResponse
 	invokeTransformFunction(t, rt, "kinesis-raw-records.json", &resp)
 	if len(resp.BatchItemFailures) != 0 {
@@ -89,7 +54,7 @@ func TestTransformLambdaBinary(t *testing.T) {
 // The built binary as the Firehose transformation: every record answered,
 // in order, with its id; Dropped for control lines; the events parse.
 func TestFirehoseLambdaBinary(t *testing.T) {
-	rt, _ := startTransformFunction(t, "ELBSTREAM_HANDLER=firehose", "ELBSTREAM_SCHEMA=classic")
+	rt, _ := startFunction(t, "ELBSTREAM_HANDLER=firehose", "ELBSTREAM_SCHEMA=classic")
 	var resp events.KinesisFirehoseResponse
 	invokeTransformFunction(t, rt, "firehose-kinesis-source.json", &resp)
 	want := []string{"Ok", "Ok", "Ok", "Ok", "Dropped", "Ok", "Ok", "Ok", "Dropped"}
@@ -121,13 +86,8 @@ func TestTransformBinarySIGTERM(t *testing.T) {
 	dir := t.TempDir()
 	lines := putTransformRaw(t, filepath.Join(dir, "raw"), 40, 200)
 	args := []string{"transform", "--from", "local://" + dir + "/raw", "--to", "local://" + dir + "/events"}
-	cmd := exec.Command(bin, args...) // no --drain: runs until stopped
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // wherever it is, the stop must be clean
+	cmd, stderr := startBinary(t, nil, args...) // no --drain: runs until stopped
+	time.Sleep(200 * time.Millisecond)          // wherever it is, the stop must be clean
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
