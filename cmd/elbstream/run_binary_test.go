@@ -36,12 +36,7 @@ func runBinary(t *testing.T, args ...string) (code int, stdout []byte, stderr st
 // stdout (or in the file) only, the summary on stderr, exit status 0.
 func TestRunBinary(t *testing.T) {
 	dir := t.TempDir()
-	objs := runFixture(4)
-	srcs := writeRunFiles(t, filepath.Join(dir, "logs"), objs...)
-	var want runWant
-	for i, o := range objs {
-		want.add(srcs[i], o)
-	}
+	want := writeRunFixture(t, filepath.Join(dir, "logs"), 4)
 
 	code, stdout, stderr := runBinary(t, filepath.Join(dir, "logs"))
 	if code != 0 {
@@ -114,12 +109,7 @@ func TestRunBinaryFailures(t *testing.T) {
 func TestRunBinaryKilledAndResumed(t *testing.T) {
 	const window = 40
 	dir := t.TempDir()
-	objs := runFixture(6)
-	srcs := writeRunFiles(t, filepath.Join(dir, "logs"), objs...)
-	var want runWant
-	for i, o := range objs {
-		want.add(srcs[i], o)
-	}
+	want := writeRunFixture(t, filepath.Join(dir, "logs"), 6)
 	// The receiver holds a window until the run is dead.
 	rcv := startHeldLumber(t, int(want.events)/3)
 	args := []string{"run", "--data", filepath.Join(dir, "data"), "--to", "beats://" + rcv.addr,
@@ -170,12 +160,7 @@ func TestRunBinaryKilledAndResumed(t *testing.T) {
 // the same --data delivers the rest.
 func TestRunBinarySIGTERM(t *testing.T) {
 	dir := t.TempDir()
-	objs := runFixture(7)
-	srcs := writeRunFiles(t, filepath.Join(dir, "logs"), objs...)
-	var want runWant
-	for i, o := range objs {
-		want.add(srcs[i], o)
-	}
+	want := writeRunFixture(t, filepath.Join(dir, "logs"), 7)
 	rcv := startHeldLumber(t, int(want.events)/3)
 	args := []string{"run", "--data", filepath.Join(dir, "data"), "--to", "beats://" + rcv.addr,
 		"--connections", "1", "--window", "40", filepath.Join(dir, "logs")}

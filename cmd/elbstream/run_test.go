@@ -241,6 +241,19 @@ func TestRunS3ToBeats(t *testing.T) {
 	runCheckSummary(t, stderr, want)
 }
 
+// writeRunFixture writes runFixture(tag) into dir and returns what a run
+// of dir must deliver.
+func writeRunFixture(t *testing.T, dir string, tag uint64) runWant {
+	t.Helper()
+	objs := runFixture(tag)
+	srcs := writeRunFiles(t, dir, objs...)
+	var want runWant
+	for i, o := range objs {
+		want.add(srcs[i], o)
+	}
+	return want
+}
+
 // writeRunFiles writes objs under dir and returns their provenance ids.
 func writeRunFiles(t *testing.T, dir string, objs ...runObject) []string {
 	t.Helper()
