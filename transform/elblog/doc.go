@@ -137,10 +137,17 @@
 //
 // A line is split once into fields that alias it, checked against its
 // format's table, and written straight into dst; no intermediate strings or
-// maps. Nearly every real line is printable ASCII without a backslash; such
-// a "clean" line needs no escaping or \x decoding at all, which one
-// vectorized check decides up front, and its values are copied as they are
-// (values of up to 32 bytes as one block, not through memmove). Steady-state
+// maps. The split finds each field's end eight bytes a step in a register
+// (SWAR), inline in its loop: fields are short, and a call to
+// bytes.IndexByte per field cost more in calls and spills than its vector
+// search saved. Nearly every real line is printable ASCII without a
+// backslash; such a "clean" line needs no escaping or \x decoding at all,
+// which one vectorized check decides up front, and its values are copied as
+// they are (values of up to 32 bytes as one block, not through memmove), in
+// the body of the helper that writes the field, not through a further call.
+// Keys the helpers write are padded to 48 bytes and moved as one block too
+// (keys.go); numbers are copied from the line without their leading zeros,
+// never formatted. Steady-state
 // AppendJSON allocates nothing for parsed and skipped lines, for every
 // format and both schemas (TestZeroAllocs holds it to that); a failed line
 // allocates its *ParseError.
@@ -160,5 +167,14 @@
 //
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
-// bench/README.md for the numbers and the machine.
+// bench/README.md for the numbers and the machine. In short (ECS, MB of
+// input per CPU second on one shared Zen 4 vCPU): ALB 745 (21× the regexp
+// baseline), ALB connection 792 (22×), NLB 830 (26×), CLB 441 (14×). The
+// targets of ≥ 1 GB/s per core on ALB lines and ≥ 20× the baseline are not
+// met for ALB speed (three quarters of it) nor for CLB's ratio: its 260-byte
+// lines leave little to amortize the per-event work over (event.id, ten
+// nested objects, URL parts). Of an ALB line's time, splitting takes about a
+// quarter, checking typed fields a fifth (IPv4 addresses, timestamps and
+// numbers, whose varying lengths cost branch mispredictions), writing the
+// event about 40%, spread over ~60 small steps with no single hot spot.
 package elblog
