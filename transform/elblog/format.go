@@ -53,7 +53,11 @@ var (
 
 // isControl reports whether line is one of AWS's control lines, or blank.
 func isControl(line []byte) bool {
-	return len(line) == 0 || bytes.HasPrefix(line, controlAccess) || bytes.HasPrefix(line, controlConnection)
+	if len(line) == 0 {
+		return true
+	}
+	// Both start with 'E'; no log line does.
+	return line[0] == 'E' && (bytes.HasPrefix(line, controlAccess) || bytes.HasPrefix(line, controlConnection))
 }
 
 // detect guesses the format of a line from its first fields:
