@@ -168,12 +168,12 @@
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
 // bench/README.md for the numbers and the machine. In short (ECS, MB of
-// input per CPU second on one shared Zen 4 vCPU): ALB 745 (21× the regexp
-// baseline), ALB connection 792 (22×), NLB 830 (26×), CLB 441 (14×). The
-// targets of ≥ 1 GB/s per core on ALB lines and ≥ 20× the baseline are not
-// met for ALB speed (three quarters of it) nor for CLB's ratio: its 260-byte
-// lines leave little to amortize the per-event work over (event.id, ten
-// nested objects, URL parts). Of an ALB line's time, splitting takes about a
+// input per CPU second on one shared Zen 4 vCPU): ALB 742 (24× the regexp
+// baseline; 20–24× over six runs), ALB connection 755 (21×), NLB 826
+// (33×), CLB 446 (16×; 14–16×). The targets of ≥ 1 GB/s per core on ALB
+// lines and ≥ 20× the baseline are not met for ALB speed (three quarters
+// of it) nor for CLB's ratio: its 260-byte lines leave little to amortize
+// the per-event work over (event.id, ten nested objects, URL parts). Of an ALB line's time, splitting takes about a
 // quarter, checking typed fields a fifth (IPv4 addresses, timestamps and
 // numbers, whose varying lengths cost branch mispredictions), writing the
 // event about 40%, spread over ~60 small steps with no single hot spot.
