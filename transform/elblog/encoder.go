@@ -154,16 +154,10 @@ var quote = []byte{'"'}
 
 // appendEvent splits line as format f and writes its event.
 func (e *Encoder) appendEvent(dst, line []byte, f Format, p Provenance) ([]byte, *ParseError) {
-	known := len(fieldNames[f])
-	if i, at, reason := e.f.split(line, known, bareFields[f]); reason != "" {
-		return dst, newParseError(f, i, at, reason, nil)
-	}
-	if e.f.n < minFields[f] {
-		return dst, newParseError(f, -1, len(line),
-			reasonf("want at least %d fields, got %d", minFields[f], e.f.n), nil)
-	}
-	if i := e.validate(f); i >= 0 {
-		return dst, newParseError(f, i, e.f.offset(line, i), kindReasons[kinds[f][i]], e.f.v[i])
+	if (f != CLB && f != ALB) || !e.f.fused(line, f) {
+		if err := e.splitValidate(line, f); err != nil {
+			return dst, err
+		}
 	}
 	clean, quotes := isClean(line)
 	if clean {
@@ -189,6 +183,23 @@ func (e *Encoder) appendEvent(dst, line []byte, f Format, p Provenance) ([]byte,
 		dst = e.ecsNLB(dst, p)
 	}
 	return dst, nil
+}
+
+// splitValidate splits line as format f and validates its fields: the
+// general path, for every line the fused one (fused.go) does not take.
+func (e *Encoder) splitValidate(line []byte, f Format) *ParseError {
+	known := len(fieldNames[f])
+	if i, at, reason := e.f.split(line, known, bareFields[f]); reason != "" {
+		return newParseError(f, i, at, reason, nil)
+	}
+	if e.f.n < minFields[f] {
+		return newParseError(f, -1, len(line),
+			reasonf("want at least %d fields, got %d", minFields[f], e.f.n), nil)
+	}
+	if i := e.validate(f); i >= 0 {
+		return newParseError(f, i, e.f.offset(line, i), kindReasons[kinds[f][i]], e.f.v[i])
+	}
+	return nil
 }
 
 // Building blocks of the writers. Fields were validated (validate.go), so

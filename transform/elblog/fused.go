@@ -1,0 +1,363 @@
+package elblog
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The fused path: split and validate in one pass, for the common shape of
+// CLB and ALB lines (IPv4 addresses, AWS's 27-byte timestamps, numbers
+// without surprises). Each typed field is checked where it stands, and
+// the check finds its end; a separate split would first search for the
+// space that ends it, then validate would walk it again, through a table
+// of kinds. Untyped fields are found as split finds them.
+//
+// The fused path fills fieldsOf exactly as split followed by validate
+// would (TestFusedMatchesSplit holds it to that). Whenever a line is not of
+// the common shape — an IPv6 client, a field out of place, anything that
+// would fail — it gives up, and AppendJSON splits and validates the line
+// the general way, which then also says what is wrong.
+
+// fused splits and validates line as format f (CLB or ALB) and reports
+// whether it could; if not, f.v and the rest are in an unspecified state.
+func (f *fieldsOf) fused(line []byte, fm Format) bool {
+	o, pos := 0, 0
+	f.quoted, f.present, f.extra = 0, 0, nil
+	if fm == ALB {
+		// 0: the request type, a lower-case word (detect checked it when
+		// the format is detected; split accepts any unquoted text).
+		j := fieldEnd(line, 0, ' ')
+		if j == 0 || j+1 >= len(line) || line[0] == '"' {
+			return false
+		}
+		f.v[0] = line[:j]
+		if !isDash(f.v[0]) {
+			f.present = 1
+		}
+		o, pos = 1, j+1
+	}
+	pos, ok := f.fusedHTTP(line, pos, o)
+	if !ok {
+		return false
+	}
+	if fm == CLB {
+		f.n, f.quotes = 15, 4
+		if pos < len(line) {
+			f.extra = line[pos:]
+		}
+		return true
+	}
+	return f.fusedALBTail(line, pos)
+}
+
+// fusedHTTP reads the fields CLB and ALB share (CLB's 15; ALB's 1-15 with
+// o = 1) from pos, and returns where the text after them starts (after the
+// space that follows the last, or len(line)).
+func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
+	n := len(line)
+	// time: AWS writes it with microseconds, 27 bytes.
+	const tsLen = 27
+	if pos+tsLen+1 >= n || line[pos+tsLen] != ' ' {
+		return 0, false
+	}
+	ts := line[pos : pos+tsLen]
+	if ok, _ := isTimestamp(ts); !ok {
+		return 0, false
+	}
+	f.v[o] = ts
+	present := uint64(1) << (o & 1)
+	pos += tsLen + 1
+
+	// elb: the load balancer's name.
+	j := fieldEnd(line, pos, ' ')
+	if j == pos || j+1 >= n || line[pos] == '"' {
+		return 0, false
+	}
+	f.v[1+o] = line[pos:j]
+	if !isDash(line[pos:j]) {
+		present |= 1 << (1 + o)
+	}
+	pos = j + 1
+
+	// client:port and target:port (or -).
+	for k := 2; k <= 3; k++ {
+		i := k + o
+		if k == 3 && line[pos] == '-' {
+			if !dashAt(line, pos) {
+				return 0, false
+			}
+			f.v[i], f.aux[i], f.num[i], f.dig[i] = line[pos:pos+1], nil, 0, line[pos:pos+1]
+			pos += 2
+			continue
+		}
+		ipEnd, end, port, ok := ipv4PortAt(line, pos)
+		if !ok || end+1 >= n || line[end] != ' ' {
+			return 0, false
+		}
+		f.v[i], f.aux[i], f.num[i], f.dig[i] = line[pos:end], line[pos:ipEnd], port, trimZeros(line[ipEnd+1:end])
+		present |= 1 << i
+		pos = end + 1
+	}
+
+	// Three processing times: decimal seconds, -1 or -.
+	for k := 4; k <= 6; k++ {
+		i := k + o
+		if line[pos] == '-' {
+			switch {
+			case pos+3 < n && line[pos+1] == '1' && line[pos+2] == ' ':
+				f.v[i] = line[pos : pos+2] // not available: not present
+				pos += 3
+				continue
+			case dashAt(line, pos):
+				f.v[i], f.aux[i] = line[pos:pos+1], nil
+				pos += 2
+				continue
+			}
+			return 0, false
+		}
+		j := digitsEnd(line, pos)
+		if d := j - pos; d == 0 || d > 18 {
+			return 0, false
+		}
+		z := pos
+		for z < j-1 && line[z] == '0' {
+			z++
+		}
+		if j < n && line[j] == '.' {
+			k := digitsEnd(line, j+1)
+			if k == j+1 {
+				return 0, false
+			}
+			j = k
+		}
+		if j+1 >= n || line[j] != ' ' {
+			return 0, false
+		}
+		f.v[i], f.aux[i] = line[pos:j], line[z:j]
+		present |= 1 << i
+		pos = j + 1
+	}
+
+	// Two status codes (at most three digits here), then two byte counts
+	// (at most 18), each or -.
+	for k := 7; k <= 10; k++ {
+		i := k + o
+		if line[pos] == '-' {
+			if !dashAt(line, pos) {
+				return 0, false
+			}
+			f.v[i], f.num[i], f.dig[i] = line[pos:pos+1], 0, line[pos:pos+1]
+			pos += 2
+			continue
+		}
+		max := 18
+		if k <= 8 {
+			max = 3
+		}
+		var v uint64
+		j := pos
+		for j < n && line[j]-'0' <= 9 {
+			v = v*10 + uint64(line[j]-'0')
+			j++
+		}
+		if d := j - pos; d == 0 || d > max || j+1 >= n || line[j] != ' ' {
+			return 0, false
+		}
+		f.v[i], f.num[i], f.dig[i] = line[pos:j], v, trimZeros(line[pos:j])
+		present |= 1 << i
+		pos = j + 1
+	}
+
+	// The request and the user agent, quoted.
+	for k := 11; k <= 12; k++ {
+		i := k + o
+		if line[pos] != '"' {
+			return 0, false
+		}
+		j := fieldEnd(line, pos+1, '"')
+		if j+2 >= n || line[j+1] != ' ' {
+			return 0, false
+		}
+		v := line[pos+1 : j]
+		f.v[i] = v
+		if len(v) > 1 || (len(v) == 1 && v[0] != '-') {
+			present |= 1 << i
+		}
+		pos = j + 2
+	}
+	f.quoted = 3 << (11 + o)
+
+	// The cipher and the protocol; the protocol may end the line.
+	for k := 13; k <= 14; k++ {
+		i := k + o
+		if line[pos] == '"' {
+			return 0, false
+		}
+		j := fieldEnd(line, pos, ' ')
+		if j == pos {
+			return 0, false
+		}
+		f.v[i] = line[pos:j]
+		if !isDash(line[pos:j]) {
+			present |= 1 << i
+		}
+		if j == n {
+			if k == 13 {
+				return 0, false
+			}
+			pos = n
+			break
+		}
+		if j+1 >= n {
+			return 0, false // the line ends with a space
+		}
+		pos = j + 1
+	}
+	f.present |= present
+	return pos, true
+}
+
+// fusedALBTail reads ALB's fields from 16 on, as many as the line has (at
+// least 16 in all), from pos, where field 16 starts (or len(line)).
+func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
+	n := len(line)
+	i := 16
+	for ; i < 33 && pos < n; i++ {
+		c, start := byte(' '), pos
+		if line[pos] == '"' {
+			c, start = '"', pos+1
+		}
+		j := fieldEnd(line, start, c)
+		v := line[start:j]
+		if c == '"' {
+			if j == n {
+				return false
+			}
+			j++
+			f.quoted |= 1 << (uint(i) & 63)
+			if j < n && line[j] != ' ' {
+				return false
+			}
+		} else if j == start {
+			return false
+		}
+		f.v[i] = v
+		present := len(v) > 1 || (len(v) == 1 && v[0] != '-')
+		switch i {
+		case 20: // matched_rule_priority: a number, -1 or -
+			if isMinusOne(v) {
+				present = false
+				break
+			}
+			p, ok := parseUint(v)
+			if !ok && !isDash(v) {
+				return false
+			}
+			f.num[20], f.dig[20] = p, trimZeros(v)
+		case 21: // request_creation_time, or -
+			if ok, _ := isTimestamp(v); !ok && !isDash(v) {
+				return false
+			}
+		}
+		if present {
+			f.present |= 1 << (uint(i) & 63)
+		}
+		pos = j
+		if pos < n {
+			pos++
+			if pos == n {
+				return false
+			}
+		}
+	}
+	f.n = i
+	f.quotes = 2 * bits.OnesCount64(f.quoted)
+	if pos < n {
+		f.extra = line[pos:]
+	}
+	return true
+}
+
+// fieldEnd returns the index of the first c in line at or after j, or
+// len(line): split's search, eight bytes a step in a register.
+func fieldEnd(line []byte, j int, c byte) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	n := len(line)
+	pat := lo * uint64(c)
+	for j+8 <= n {
+		w := binary.LittleEndian.Uint64(line[j:j+8]) ^ pat
+		if m := (w - lo) &^ w & hi; m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	for j < n && line[j] != c {
+		j++
+	}
+	return j
+}
+
+// dashAt reports whether line holds "-" at pos, followed by a space and
+// more.
+func dashAt(line []byte, pos int) bool {
+	return pos+2 < len(line) && line[pos] == '-' && line[pos+1] == ' '
+}
+
+// digitsEnd returns the end of the run of ASCII digits at j.
+func digitsEnd(line []byte, j int) int {
+	for j < len(line) && line[j]-'0' <= 9 {
+		j++
+	}
+	return j
+}
+
+// ipv4PortAt reads "a.b.c.d:port" at line[pos:] as ipv4Port does, the
+// port being the digits that follow the colon, and returns where the
+// address ends (the colon), where the port ends, and the port.
+func ipv4PortAt(line []byte, pos int) (ipEnd, end int, port uint64, ok bool) {
+	b := line[pos:]
+	i := 0
+	for part := range 4 {
+		if i+1 >= len(b) {
+			return 0, 0, 0, false
+		}
+		v := uint(b[i]) - '0'
+		if v > 9 {
+			return 0, 0, 0, false
+		}
+		i++
+		if d := uint(b[i]) - '0'; d <= 9 {
+			if v == 0 {
+				return 0, 0, 0, false
+			}
+			v = v*10 + d
+			i++
+			if i < len(b) {
+				if d := uint(b[i]) - '0'; d <= 9 {
+					v = v*10 + d
+					i++
+				}
+			}
+			if v > 255 || i >= len(b) {
+				return 0, 0, 0, false
+			}
+		}
+		sep := byte('.')
+		if part == 3 {
+			sep = ':'
+		}
+		if b[i] != sep {
+			return 0, 0, 0, false
+		}
+		i++
+	}
+	j := i
+	for j < len(b) && b[j]-'0' <= 9 {
+		port = port*10 + uint64(b[j]-'0')
+		j++
+	}
+	if d := j - i; d == 0 || d > 5 || port > 65535 {
+		return 0, 0, 0, false
+	}
+	return pos + i - 1, pos + j, port, true
+}
