@@ -61,7 +61,7 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 		return 0, false
 	}
 	ts := line[pos : pos+tsLen]
-	if ok, _ := isTimestamp(ts); !ok {
+	if !isTimestampMicros(ts) {
 		return 0, false
 	}
 	f.v[o] = ts
@@ -255,8 +255,8 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 			}
 			f.num[20], f.dig[20] = p, trimZeros(v)
 		case 21: // request_creation_time, or -
-			if ok, _ := isTimestamp(v); !ok && !isDash(v) {
-				return false
+			if !isTimestampMicros(v) && !isDash(v) {
+				return false // or another form: the general path decides
 			}
 		}
 		if present {

@@ -63,6 +63,43 @@ func isTimestamp(b []byte) (ok, hasZ bool) {
 	return len(rest) == 0, false
 }
 
+// isTimestampMicros reports whether b is a timestamp the way CLB and ALB
+// write them, YYYY-MM-DDTHH:MM:SS.ffffffZ, 27 bytes: isTimestamp for that
+// one shape, four words checked at once and no loop over the fraction.
+func isTimestampMicros(b []byte) bool {
+	if len(b) != 27 {
+		return false
+	}
+	const (
+		zeros    = 0x3030303030303030
+		sepMask1 = 0xff<<32 | 0xff<<56 // "YYYY-MM-"
+		sep1     = '-'<<32 | '-'<<56
+		sepMask2 = 0xff<<16 | 0xff<<40 // "DDTHH:MM"
+		sep2     = 'T'<<16 | ':'<<40
+		sepMask3 = 0xff | 0xff<<24 // ":SS.ffff"
+		sep3     = ':' | '.'<<24
+		sepMask4 = 0xff | 0xff<<56 // ".ffffffZ"
+		sep4     = '.' | 'Z'<<56
+	)
+	w1 := binary.LittleEndian.Uint64(b)
+	w2 := binary.LittleEndian.Uint64(b[8:])
+	w3 := binary.LittleEndian.Uint64(b[16:])
+	w4 := binary.LittleEndian.Uint64(b[19:])
+	if w1&sepMask1 != sep1 || w2&sepMask2 != sep2 || w3&sepMask3 != sep3 || w4&sepMask4 != sep4 {
+		return false
+	}
+	if nonDigits(w1&^sepMask1|zeros&sepMask1)|nonDigits(w2&^sepMask2|zeros&sepMask2)|
+		nonDigits(w3&^sepMask3|zeros&sepMask3)|nonDigits(w4&^sepMask4|zeros&sepMask4) != 0 {
+		return false
+	}
+	month := 10*(b[5]-'0') + b[6] - '0'
+	day := 10*(b[8]-'0') + b[9] - '0'
+	hour := 10*(b[11]-'0') + b[12] - '0'
+	minute := 10*(b[14]-'0') + b[15] - '0'
+	second := 10*(b[17]-'0') + b[18] - '0'
+	return month-1 <= 11 && day-1 <= 30 && hour <= 23 && minute <= 59 && second <= 60
+}
+
 // nonDigits returns a word with the high bit set in every byte of x that is
 // not an ASCII digit. Bytes are tested independently (no carries or borrows
 // cross them).

@@ -70,3 +70,28 @@ func TestIPv4PortMutations(t *testing.T) {
 		}
 	}
 }
+
+// TestTimestampMicros checks isTimestampMicros against isTimestamp on
+// AWS's 27-byte form and every one-byte change of it.
+func TestTimestampMicros(t *testing.T) {
+	for _, ts := range []string{"2024-03-01T12:34:56.123456Z", "1999-12-31T23:59:60.000000Z", "2024-01-01T00:00:00.999999Z"} {
+		if !isTimestampMicros([]byte(ts)) {
+			t.Errorf("%s: not accepted", ts)
+		}
+		for i := range len(ts) {
+			for c := range 256 {
+				b := []byte(ts)
+				b[i] = byte(c)
+				ok, hasZ := isTimestamp(b)
+				if got := isTimestampMicros(b); got != (ok && hasZ) {
+					t.Fatalf("%q: isTimestampMicros %v, isTimestamp %v", b, got, ok)
+				}
+			}
+		}
+	}
+	for _, ts := range []string{"2024-03-01T12:34:56.12345Z", "2024-03-01T12:34:56.1234567", "2024-03-01T12:34:56Z"} {
+		if isTimestampMicros([]byte(ts)) {
+			t.Errorf("%s: accepted", ts)
+		}
+	}
+}
