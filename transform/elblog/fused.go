@@ -242,24 +242,7 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 			return false
 		}
 		f.v[i] = v
-		present := len(v) > 1 || (len(v) == 1 && v[0] != '-')
-		switch i {
-		case 20: // matched_rule_priority: a number, -1 or -
-			if isMinusOne(v) {
-				present = false
-				break
-			}
-			p, ok := parseUint(v)
-			if !ok && !isDash(v) {
-				return false
-			}
-			f.num[20], f.dig[20] = p, trimZeros(v)
-		case 21: // request_creation_time, or -
-			if !isTimestampMicros(v) && !isDash(v) {
-				return false // or another form: the general path decides
-			}
-		}
-		if present {
+		if len(v) > 1 || (len(v) == 1 && v[0] != '-') {
 			f.present |= 1 << (uint(i) & 63)
 		}
 		pos = j
@@ -274,6 +257,23 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 	f.quotes = 2 * bits.OnesCount64(f.quoted)
 	if pos < n {
 		f.extra = line[pos:]
+	}
+	if i > 20 { // matched_rule_priority: a number, -1 or -
+		v := f.v[20]
+		if isMinusOne(v) {
+			f.present &^= 1 << 20
+		} else {
+			p, ok := parseUint(v)
+			if !ok && !isDash(v) {
+				return false
+			}
+			f.num[20], f.dig[20] = p, trimZeros(v)
+		}
+	}
+	if i > 21 { // request_creation_time, or -
+		if v := f.v[21]; !isTimestampMicros(v) && !isDash(v) {
+			return false // or another form: the general path decides
+		}
 	}
 	return true
 }
