@@ -1,0 +1,5 @@
+//go:build !race
+
+package kpl
+
+const raceEnabled = false
