@@ -11,7 +11,10 @@ package checkpoint
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/elbstream/elbstream/stream"
 )
 
 // Sentinel sequence values, as the Kinesis Client Library uses them.
@@ -73,3 +76,46 @@ var (
 	ErrNotOwner  = errors.New("checkpoint: not the lease owner")
 	ErrBackwards = errors.New("checkpoint: would move backwards")
 )
+
+// Validate reports whether seq is a value a checkpoint can hold: a
+// sentinel or a decimal sequence number.
+func Validate(seq string) error {
+	_, err := rank(seq)
+	return err
+}
+
+// Compare orders two valid checkpoint values: TrimHorizon and Latest before
+// every sequence number, ShardEnd after all of them, sequence numbers
+// numerically. The two start sentinels compare equal: moving from one to
+// the other is neither forward nor back. Stores use it to refuse a Set that
+// would move a checkpoint backwards.
+func Compare(a, b string) int {
+	ra, _ := rank(a)
+	rb, _ := rank(b)
+	switch {
+	case ra != rb:
+		return ra - rb
+	case ra == 1:
+		return stream.CompareSequence(a, b)
+	}
+	return 0
+}
+
+// rank puts a checkpoint value in its class: 0 for the start sentinels, 1
+// for sequence numbers, 2 for ShardEnd.
+func rank(seq string) (int, error) {
+	switch seq {
+	case TrimHorizon, Latest:
+		return 0, nil
+	case ShardEnd:
+		return 2, nil
+	case "":
+		return 0, errors.New("checkpoint: empty sequence number")
+	}
+	for i := 0; i < len(seq); i++ {
+		if seq[i] < '0' || seq[i] > '9' {
+			return 0, fmt.Errorf("checkpoint: invalid sequence number %q", seq)
+		}
+	}
+	return 1, nil
+}

@@ -16,13 +16,9 @@ func orderKey(seq string) (string, error) {
 		return "0", nil
 	case checkpoint.ShardEnd:
 		return "2", nil
-	case "":
-		return "", fmt.Errorf("checkpoint/dynamodb: empty sequence number")
 	}
-	for i := 0; i < len(seq); i++ {
-		if seq[i] < '0' || seq[i] > '9' {
-			return "", fmt.Errorf("checkpoint/dynamodb: invalid sequence number %q", seq)
-		}
+	if err := checkpoint.Validate(seq); err != nil {
+		return "", fmt.Errorf("checkpoint/dynamodb: %w", err)
 	}
 	digits := strings.TrimLeft(seq, "0")
 	if digits == "" {

@@ -135,14 +135,14 @@ func (s *Store) Acquire(ctx context.Context, consumer, shardID, owner string, tt
 }
 
 func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) error {
-	if _, err := rank(seq); err != nil {
-		return err
+	if err := checkpoint.Validate(seq); err != nil {
+		return fmt.Errorf("checkpoint/local: %w", err)
 	}
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		if r.Owner != owner || owner == "" || !r.LeaseUntil.After(now) {
 			return notOwner(r, owner, now)
 		}
-		if r.Sequence != "" && compare(seq, r.Sequence) < 0 {
+		if r.Sequence != "" && checkpoint.Compare(seq, r.Sequence) < 0 {
 			return fmt.Errorf("%w: %s is before %s", checkpoint.ErrBackwards, seq, r.Sequence)
 		}
 		r.Sequence, r.UpdatedAt = seq, now
@@ -177,8 +177,8 @@ func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) er
 // Rewind sets seq whoever holds the lease, and ends the lease so that the
 // holder cannot move the checkpoint forward again from where it was.
 func (s *Store) Rewind(ctx context.Context, consumer, shardID, seq string) error {
-	if _, err := rank(seq); err != nil {
-		return err
+	if err := checkpoint.Validate(seq); err != nil {
+		return fmt.Errorf("checkpoint/local: %w", err)
 	}
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		r.Sequence, r.UpdatedAt = seq, now
