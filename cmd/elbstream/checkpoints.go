@@ -368,7 +368,7 @@ func parseRewindTarget(s string, now time.Time) (forward.RewindTarget, error) {
 	case "latest":
 		return forward.RewindTarget{Time: now}, nil
 	}
-	pos, err := forward.ParseStartAt(s)
+	pos, err := parseStartAt(s)
 	if err != nil || pos.Kind != stream.AtTimestamp {
 		return forward.RewindTarget{}, fmt.Errorf("%q: want trim-horizon, latest or timestamp:RFC3339", s)
 	}

@@ -144,7 +144,7 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 	if *from == "" || *to == "" {
 		return usageError(fs, "--from and --to are required")
 	}
-	start, err := forward.ParseStartAt(*startAt)
+	start, err := parseStartAt(*startAt)
 	if err != nil {
 		return usageError(fs, "--start-at "+err.Error())
 	}

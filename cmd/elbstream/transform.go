@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/transform"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -108,7 +107,7 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 			return usageError(fs, "--checkpoints is required for a stream that is not local://")
 		}
 	}
-	start, err := forward.ParseStartAt(*startAt)
+	start, err := parseStartAt(*startAt)
 	if err != nil {
 		return usageError(fs, "--start-at "+err.Error())
 	}
