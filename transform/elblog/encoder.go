@@ -154,7 +154,7 @@ var quote = []byte{'"'}
 
 // appendEvent splits line as format f and writes its event.
 func (e *Encoder) appendEvent(dst, line []byte, f Format, p Provenance) ([]byte, *ParseError) {
-	if (f != CLB && f != ALB) || !e.f.fused(line, f) {
+	if f == NLB || !e.f.fused(line, f) { // no fused path for NLB (yet)
 		if err := e.splitValidate(line, f); err != nil {
 			return dst, err
 		}

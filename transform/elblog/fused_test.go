@@ -15,7 +15,7 @@ import (
 // generated lines (clean and messy), and every one-byte mutation of some.
 func TestFusedMatchesSplit(t *testing.T) {
 	var lines [][]byte
-	for _, dir := range []string{"clb", "alb"} {
+	for _, dir := range []string{"clb", "alb", "albconn"} {
 		logs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", dir, "*.log"))
 		if len(logs) == 0 {
 			t.Fatalf("no example logs for %s", dir)
@@ -31,7 +31,7 @@ func TestFusedMatchesSplit(t *testing.T) {
 		}
 	}
 	var mutate [][]byte
-	for _, f := range []gen.Format{gen.CLB, gen.ALB} {
+	for _, f := range []gen.Format{gen.CLB, gen.ALB, gen.ALBConnection} {
 		clean := gen.New(f, 7, gen.Options{}).Lines(512)
 		taken := 0
 		var e Encoder
@@ -61,7 +61,7 @@ func TestFusedMatchesSplit(t *testing.T) {
 	}
 	checked := 0
 	for _, l := range lines {
-		for _, f := range []Format{CLB, ALB} {
+		for _, f := range []Format{CLB, ALB, ALBConnection} {
 			if compareFused(t, l, f) {
 				checked++
 			}
@@ -71,10 +71,13 @@ func TestFusedMatchesSplit(t *testing.T) {
 }
 
 func formatOf(f gen.Format) Format {
-	if f == gen.CLB {
+	switch f {
+	case gen.CLB:
 		return CLB
+	case gen.ALB:
+		return ALB
 	}
-	return ALB
+	return ALBConnection
 }
 
 // compareFused compares the fused path on line with split and validate,
