@@ -137,8 +137,15 @@
 //
 // A line is split once into fields that alias it, checked against its
 // format's table, and written straight into dst; no intermediate strings or
-// maps. The split finds each field's end eight bytes a step in a register
-// (SWAR), inline in its loop: fields are short, and a call to
+// maps. CLB, ALB and ALB connection lines of the common shape (IPv4
+// clients, AWS's 27-byte timestamps) take a fused path (fused.go) that
+// splits and checks in one pass: each typed field is checked where it
+// stands and the check finds its end, instead of a search for the space
+// that ends it and a second walk through a table of kinds. Any other line
+// falls back to the general split and check, which also reports what is
+// wrong; TestFusedMatchesSplit holds both to the same result. Untyped
+// fields' ends are found eight bytes a step in a register (SWAR), inline
+// in the loop: fields are short, and a call to
 // bytes.IndexByte per field cost more in calls and spills than its vector
 // search saved. Nearly every real line is printable ASCII without a
 // backslash; such a "clean" line needs no escaping or \x decoding at all,
@@ -168,13 +175,16 @@
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
 // bench/README.md for the numbers and the machine. In short (ECS, MB of
-// input per CPU second on one shared Zen 4 vCPU): ALB 742 (24× the regexp
-// baseline; 20–24× over six runs), ALB connection 755 (21×), NLB 826
-// (33×), CLB 446 (16×; 14–16×). The targets of ≥ 1 GB/s per core on ALB
-// lines and ≥ 20× the baseline are not met for ALB speed (three quarters
-// of it) nor for CLB's ratio: its 260-byte lines leave little to amortize
-// the per-event work over (event.id, ten nested objects, URL parts). Of an ALB line's time, splitting takes about a
-// quarter, checking typed fields a fifth (IPv4 addresses, timestamps and
-// numbers, whose varying lengths cost branch mispredictions), writing the
-// event about 40%, spread over ~60 small steps with no single hot spot.
+// input per CPU second on one shared Zen 4 vCPU, medians, over the
+// committed run and an interleaved one): ALB 767–789 (22.8–26.1× the
+// regexp baseline), ALB connection 768–801 (22.9–23.5×), NLB 779–785
+// (23.7–25.0×), CLB 482–511 (16.5–22.1×: the higher ratio is against a
+// slow baseline run). The target of ≥ 1 GB/s per core on ALB lines is not
+// met (four fifths of it), nor reliably ≥ 20× for CLB, whose 260-byte
+// lines turn into 900-byte events: the per-event work (event.id, ten
+// nested objects, URL parts) is what the baseline, whose cost follows the
+// input's length, does not have. Of an ALB line's instructions the fused
+// parse takes about 39% (mostly the search through long untyped fields),
+// writing the event about 55%, spread over ~60 small steps with no single
+// hot spot; writers specialised per format saved only 1%.
 package elblog
