@@ -107,7 +107,11 @@ func TestTLS(t *testing.T) {
 	t.Run("beats/tls-to-clear-text", func(t *testing.T) {
 		r := startBeats(t, nil, nil)
 		o := open(t, r.url("beats+tls"), Config{TLS: TLSConfig{CAFile: pki.CAFile}, MaxBackoff: 50 * time.Millisecond})
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// Long enough for several failed handshakes even on a loaded
+		// machine: with one second, the first dial was sometimes still
+		// in progress when the deadline cut it, and nothing had failed
+		// for a reason worth reporting yet.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		err := o.Send(ctx, events(t.Name(), 1))
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "tls handshake") {
