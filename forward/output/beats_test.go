@@ -105,7 +105,7 @@ func TestBeatsConcurrentSendsShareThePool(t *testing.T) {
 func TestBeatsNoACKTimesOut(t *testing.T) {
 	r := startBeats(t, nil, func(*lj.Batch) bool { return false }, lumber.Keepalive(0))
 	o := open(t, r.url("beats"), Config{Timeout: 200 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	evs := events(t.Name(), 10)
 	err := o.Send(ctx, evs)
@@ -136,14 +136,16 @@ func TestBeatsKeepaliveExtendsTheACKWait(t *testing.T) {
 		})
 		return false
 	}, lumber.Keepalive(20*time.Millisecond))
-	o := open(t, r.url("beats"), Config{Timeout: 600 * time.Millisecond, OnRetry: func(err error, _ time.Duration) { t.Log(err) }})
+	// Timeout is 50 keepalive intervals, so a loaded machine's scheduling
+	// pauses do not end the wait; the hold is still 2.5 Timeouts.
+	o := open(t, r.url("beats"), Config{Timeout: time.Second, OnRetry: func(err error, _ time.Duration) { t.Log(err) }})
 	done := make(chan error, 1)
 	go func() { done <- o.Send(context.Background(), events(t.Name(), 3)) }()
 	// Hold the ACK for several Timeouts, then release it.
 	select {
 	case err := <-done:
 		t.Fatalf("Send returned before the ACK: %v", err)
-	case <-time.After(1500 * time.Millisecond):
+	case <-time.After(2500 * time.Millisecond):
 	}
 	close(release)
 	if err := <-done; err != nil {
