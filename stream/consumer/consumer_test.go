@@ -102,48 +102,8 @@ func TestCrashRedeliversOnlyUnacknowledged(t *testing.T) {
 		}
 		return b.Records[half-1].SequenceNumber, errCrash
 	}
-	// The crashed process never releases its leases.
-	cfg := e.config("c")
-	cfg.Checkpoints = noRelease{e.store}
-	cfg.Owner = "crashed"
-	cfg.LeaseTTL = time.Second // the restart waits for it to expire
-	cfg.Drain = false
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := Run(ctx, cfg, process); !errors.Is(err, errCrash) {
-		t.Fatalf("Run = %v, want the crash", err)
-	}
-	if len(unacked) == 0 {
-		t.Fatal("the crash did not happen mid-batch")
-	}
-
-	// A new owner takes the shards over once the leases expire.
-	second := newRecorder()
-	cfg = e.config("c")
-	cfg.Owner = "restarted"
-	drain(t, cfg, second.process)
-
-	var again []string
-	for d := range second.counts {
-		if first.counts[d] > 0 {
-			t.Errorf("%s was acknowledged before the crash and delivered again", d)
-		}
-	}
-	for _, d := range unacked {
-		if second.counts[d] != 1 {
-			t.Errorf("unacknowledged %s re-delivered %d times, want once", d, second.counts[d])
-		}
-		again = append(again, d)
-	}
-	all := newRecorder()
-	for d, n := range first.counts {
-		all.counts[d] += n
-	}
-	for d, n := range second.counts {
-		all.counts[d] += n
-	}
-	all.exactlyOnce(t, want)
-	t.Logf("re-delivered after the crash: %d records (the unacknowledged half of one batch of at most %d)", len(again), cfg.MaxRecords)
+	// At most the unacknowledged half of one batch (MaxRecords) comes again.
+	e.crashThenRestart(t, want, first, &unacked, errCrash, process)
 }
 
 func TestConsumersAreIndependent(t *testing.T) {

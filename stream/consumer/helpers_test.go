@@ -2,6 +2,7 @@ package consumer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -180,3 +181,50 @@ func drain(t *testing.T, cfg Config, process ProcessFunc) {
 type noRelease struct{ checkpoint.Store }
 
 func (noRelease) Release(context.Context, string, string, string) error { return nil }
+
+// crashThenRestart runs process as an owner that crashes — Run must fail
+// with errCrash, and its leases are never released — then drains the
+// stream with a new owner once those leases expire. It checks that what
+// first had processed (and checkpointed) is not delivered again, that
+// every record in *lost (filled by process: what was not checkpointed at
+// the crash) is delivered exactly once after the restart, and that over
+// both runs every record of want arrived exactly once.
+func (e *env) crashThenRestart(t *testing.T, want []string, first *recorder, lost *[]string, errCrash error, process ProcessFunc) {
+	t.Helper()
+	cfg := e.config("c")
+	cfg.Checkpoints = noRelease{e.store}
+	cfg.Owner = "crashed"
+	cfg.LeaseTTL = time.Second // the restart waits for it to expire
+	cfg.Drain = false
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Run(ctx, cfg, process); !errors.Is(err, errCrash) {
+		t.Fatalf("Run = %v, want the crash", err)
+	}
+	if len(*lost) == 0 {
+		t.Fatal("the crash did not happen mid-batch")
+	}
+
+	second := newRecorder()
+	cfg = e.config("c")
+	cfg.Owner = "restarted"
+	drain(t, cfg, second.process)
+	for d := range second.counts {
+		if first.counts[d] > 0 {
+			t.Errorf("%s was checkpointed before the crash and delivered again", d)
+		}
+	}
+	for _, d := range *lost {
+		if second.counts[d] != 1 {
+			t.Errorf("%s, not checkpointed at the crash, delivered %d times after the restart, want once", d, second.counts[d])
+		}
+	}
+	all := newRecorder()
+	for _, r := range []*recorder{first, second} {
+		for d, n := range r.counts {
+			all.counts[d] += n
+		}
+	}
+	all.exactlyOnce(t, want)
+	t.Logf("delivered again after the crash: %d records", len(*lost))
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/elbstream/elbstream/stream"
 )
@@ -34,42 +33,7 @@ func TestCheckpointMidBatchBoundsRedelivery(t *testing.T) {
 		}
 		return "", errCrash // as if killed: no progress reported on return
 	}
-	cfg := e.config("c")
-	cfg.Checkpoints = noRelease{e.store}
-	cfg.Owner = "crashed"
-	cfg.LeaseTTL = time.Second
-	cfg.Drain = false
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := Run(ctx, cfg, process); !errors.Is(err, errCrash) {
-		t.Fatalf("Run = %v, want the crash", err)
-	}
-	if len(lost) == 0 {
-		t.Fatal("the crash did not happen mid-batch")
-	}
-
-	second := newRecorder()
-	cfg = e.config("c")
-	cfg.Owner = "restarted"
-	drain(t, cfg, second.process)
-	for d := range second.counts {
-		if first.counts[d] > 0 {
-			t.Errorf("%s was checkpointed mid-batch and delivered again", d)
-		}
-	}
-	for _, d := range lost {
-		if second.counts[d] != 1 {
-			t.Errorf("%s after the mid-batch checkpoint delivered %d times after restart, want once", d, second.counts[d])
-		}
-	}
-	all := newRecorder()
-	for d, n := range first.counts {
-		all.counts[d] += n
-	}
-	for d, n := range second.counts {
-		all.counts[d] += n
-	}
-	all.exactlyOnce(t, want)
+	e.crashThenRestart(t, want, first, &lost, errCrash, process)
 }
 
 func TestCheckpointRejectsMisuse(t *testing.T) {
