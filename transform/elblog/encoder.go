@@ -122,6 +122,7 @@ func (e *Encoder) AppendJSON(dst, line []byte, p Provenance) ([]byte, Outcome, e
 		err = newParseError(Auto, -1, 0, "not a load-balancer log line (want an ALB type, \"tls\" or a timestamp first)", firstField(line))
 	} else {
 		dst, err = e.appendEvent(dst, line, f, p)
+		e.f.m.off()
 	}
 	if err != nil {
 		dst = e.appendFailure(dst[:start], line, p, err)
@@ -154,12 +155,15 @@ var quote = []byte{'"'}
 
 // appendEvent splits line as format f and writes its event.
 func (e *Encoder) appendEvent(dst, line []byte, f Format, p Provenance) ([]byte, *ParseError) {
+	marked, clean, quotes := e.f.m.mark(line)
 	if f == NLB || !e.f.fused(line, f) { // no fused path for NLB (yet)
 		if err := e.splitValidate(line, f); err != nil {
 			return dst, err
 		}
 	}
-	clean, quotes := isClean(line)
+	if !marked {
+		clean, quotes = isClean(line)
+	}
 	if clean {
 		want := e.f.quotes
 		if f == NLB && e.f.n > 20 {

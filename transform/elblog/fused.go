@@ -33,7 +33,10 @@ func (f *fieldsOf) fused(line []byte, fm Format) bool {
 	if fm == ALB {
 		// 0: the request type, a lower-case word (detect checked it when
 		// the format is detected; split accepts any unquoted text).
-		j := fieldEnd(line, 0, ' ')
+		j := f.m.end(0, ' ')
+		if j < 0 {
+			j = f.m.endSlow(line, 0, ' ')
+		}
 		if j == 0 || j+1 >= len(line) || line[0] == '"' {
 			return false
 		}
@@ -76,7 +79,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 	pos += tsLen + 1
 
 	// elb: the load balancer's name.
-	j := fieldEnd(line, pos, ' ')
+	j := f.m.end(pos, ' ')
+	if j < 0 {
+		j = f.m.endSlow(line, pos, ' ')
+	}
 	if j == pos || j+1 >= n || line[pos] == '"' {
 		return 0, false
 	}
@@ -191,7 +197,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 		if line[pos] != '"' {
 			return 0, false
 		}
-		j := fieldEnd(line, pos+1, '"')
+		j := f.m.end(pos+1, '"')
+		if j < 0 {
+			j = f.m.endSlow(line, pos+1, '"')
+		}
 		if j+2 >= n || line[j+1] != ' ' {
 			return 0, false
 		}
@@ -210,7 +219,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 		if line[pos] == '"' {
 			return 0, false
 		}
-		j := fieldEnd(line, pos, ' ')
+		j := f.m.end(pos, ' ')
+		if j < 0 {
+			j = f.m.endSlow(line, pos, ' ')
+		}
 		if j == pos {
 			return 0, false
 		}
@@ -287,7 +299,10 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 		if line[pos] == '"' {
 			c, start = '"', pos+1
 		}
-		j := fieldEnd(line, start, c)
+		j := f.m.end(start, c)
+		if j < 0 {
+			j = f.m.endSlow(line, start, c)
+		}
 		v := line[start:j]
 		if c == '"' {
 			if j == n {
@@ -371,7 +386,10 @@ func (f *fieldsOf) fusedConn(line []byte) bool {
 	}
 	// tls_protocol and tls_cipher, unquoted.
 	for i := 4; i <= 5; i++ {
-		j := fieldEnd(line, pos, ' ')
+		j := f.m.end(pos, ' ')
+		if j < 0 {
+			j = f.m.endSlow(line, pos, ' ')
+		}
 		if j == pos || j+1 >= n || line[pos] == '"' {
 			return false
 		}
@@ -399,7 +417,10 @@ func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 		if line[pos] == '"' {
 			c, start = '"', pos+1
 		}
-		j := fieldEnd(line, start, c)
+		j := f.m.end(start, c)
+		if j < 0 {
+			j = f.m.endSlow(line, start, c)
+		}
 		v := line[start:j]
 		if c == '"' {
 			if j == n {

@@ -16,6 +16,7 @@ type fieldsOf struct {
 	n       int    // fields found, at most the format's known count
 	extra   []byte // everything after the known fields: fields AWS added later
 	quotes  int    // quote bytes used as field delimiters
+	m       marks  // the line's bitmaps, when m.on (marks.go)
 
 	// Filled by validate for typed fields:
 	num [maxKnown]uint64 // counts, status codes, ports
@@ -53,6 +54,12 @@ func (f *fieldsOf) split(line []byte, known int, bare uint64) (field, at int, re
 		pat := lo * uint64(c)
 		j := start
 		for {
+			if f.m.on {
+				if j = f.m.end(start, c); j < 0 {
+					j = f.m.endSlow(line, start, c)
+				}
+				break
+			}
 			if j+8 > n {
 				for j < n && line[j] != c {
 					j++

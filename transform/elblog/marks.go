@@ -1,0 +1,102 @@
+package elblog
+
+import "math/bits"
+
+// Structural bitmaps. Where the CPU has vector instructions (AVX2 on
+// amd64), one pass over the line marks every space and every double quote
+// in two bitmaps, 64 bytes a step, and checks on the way that the line is
+// clean (see isClean). Finding the end of a field is then a shift and a
+// trailing-zero count in one word of a bitmap, instead of a byte search
+// through the field: the search through long untyped fields (ARNs, trace
+// ids, user agents) was most of the parse.
+//
+// Elsewhere (other architectures, the purego build tag, lines longer than
+// maxMarked) the fields are found with the SWAR search (fieldEnd) and the
+// line is checked by isClean; both ways give the same fields, which
+// TestMarksMatchScalar and TestMarksOnOff hold them to.
+
+const (
+	markWords = 128              // bitmap words: lines of up to 8 KiB
+	maxMarked = markWords*64 - 1 // the longest line marked: any index 0..len(line) has a word
+	padByte   = 'a'              // fills the last block: not a space, a quote nor dirty
+)
+
+// useMarks is false where there is no vector implementation (and in
+// tests that check the other way).
+var useMarks = haveMarks
+
+// marks are the bitmaps of the line being split.
+type marks struct {
+	bm    [2][markWords]uint64 // bit k of word w: byte 64w+k is a space (bm[0]), a quote (bm[1])
+	words int                  // words in use: ceil(len(line)/64)
+	on    bool                 // the bitmaps describe the current line
+	pad   [64]byte             // the line's last partial block, padded
+}
+
+var padding = func() (p [64]byte) {
+	for i := range p {
+		p[i] = padByte
+	}
+	return p
+}()
+
+// mark builds the bitmaps of line, if it can, and then reports whether
+// line is clean and how many double quotes it holds (isClean's answer).
+func (m *marks) mark(line []byte) (ok, clean bool, quotes int) {
+	m.off()
+	n := len(line)
+	if !useMarks || n > maxMarked || n == 0 {
+		return false, false, 0
+	}
+	var dirty bool
+	if n >= 64 {
+		quotes, dirty = marksAVX2(&line[0], n, &m.bm[0][0], &m.bm[1][0])
+	} else { // a short line: padded to one block
+		m.pad = padding
+		copy(m.pad[:], line)
+		quotes, dirty = marksAVX2(&m.pad[0], 64, &m.bm[0][0], &m.bm[1][0])
+	}
+	// The words past the line's are zero (see off), so the word of index
+	// len(line), when it starts a word, is too.
+	m.words, m.on = (n+63)>>6, true
+	return true, !dirty, quotes
+}
+
+// end returns the index of the first c (' ' or '"') in line at or after
+// j, if the bitmaps describe line and it is in j's word; otherwise -1, and
+// the caller asks endSlow. In the usual case, a field that ends in the word
+// it starts in, this is a load, a shift and a trailing-zero count, inlined:
+// the two steps keep the call to endSlow out of end, which would otherwise
+// be too large to inline.
+func (m *marks) end(j int, c byte) int {
+	x := m.bm[c>>1&1][uint(j)>>6%markWords] >> (uint(j) & 63)
+	if !m.on || x == 0 {
+		return -1
+	}
+	return j + bits.TrailingZeros64(x)
+}
+
+// endSlow is end for a field that runs past the word it starts in, and
+// fieldEnd for lines without bitmaps.
+func (m *marks) endSlow(line []byte, j int, c byte) int {
+	if !m.on {
+		return fieldEnd(line, j, c)
+	}
+	b := &m.bm[c>>1&1]
+	for w := uint(j)>>6 + 1; w < uint(m.words); w++ {
+		if x := b[w%markWords]; x != 0 {
+			return int(w)<<6 + bits.TrailingZeros64(x)
+		}
+	}
+	return len(line)
+}
+
+// off forgets the line: the bitmaps describe no line, and are all zero
+// again, until the next mark.
+func (m *marks) off() {
+	if m.on {
+		clear(m.bm[0][:m.words])
+		clear(m.bm[1][:m.words])
+		m.on = false
+	}
+}
