@@ -34,8 +34,10 @@ func (f *fieldsOf) fused(line []byte, fm Format) bool {
 		// 0: the request type, a lower-case word (detect checked it when
 		// the format is detected; split accepts any unquoted text).
 		j := f.m.end(0, ' ')
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, 0, ' ')
+		} else if j < 0 {
+			j = fieldEnd(line, 0, ' ') // inlined: no bitmaps
 		}
 		if j == 0 || j+1 >= len(line) || line[0] == '"' {
 			return false
@@ -80,8 +82,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 
 	// elb: the load balancer's name.
 	j := f.m.end(pos, ' ')
-	if j < 0 {
+	if j < 0 && haveMarksArch && f.m.on {
 		j = f.m.endSlow(line, pos, ' ')
+	} else if j < 0 {
+		j = fieldEnd(line, pos, ' ') // inlined: no bitmaps
 	}
 	if j == pos || j+1 >= n || line[pos] == '"' {
 		return 0, false
@@ -198,8 +202,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 			return 0, false
 		}
 		j := f.m.end(pos+1, '"')
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, pos+1, '"')
+		} else if j < 0 {
+			j = fieldEnd(line, pos+1, '"') // inlined: no bitmaps
 		}
 		if j+2 >= n || line[j+1] != ' ' {
 			return 0, false
@@ -220,8 +226,10 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 			return 0, false
 		}
 		j := f.m.end(pos, ' ')
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, pos, ' ')
+		} else if j < 0 {
+			j = fieldEnd(line, pos, ' ') // inlined: no bitmaps
 		}
 		if j == pos {
 			return 0, false
@@ -300,8 +308,10 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 			c, start = '"', pos+1
 		}
 		j := f.m.end(start, c)
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, start, c)
+		} else if j < 0 {
+			j = fieldEnd(line, start, c) // inlined: no bitmaps
 		}
 		v := line[start:j]
 		if c == '"' {
@@ -387,8 +397,10 @@ func (f *fieldsOf) fusedConn(line []byte) bool {
 	// tls_protocol and tls_cipher, unquoted.
 	for i := 4; i <= 5; i++ {
 		j := f.m.end(pos, ' ')
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, pos, ' ')
+		} else if j < 0 {
+			j = fieldEnd(line, pos, ' ') // inlined: no bitmaps
 		}
 		if j == pos || j+1 >= n || line[pos] == '"' {
 			return false
@@ -418,8 +430,10 @@ func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 			c, start = '"', pos+1
 		}
 		j := f.m.end(start, c)
-		if j < 0 {
+		if j < 0 && haveMarksArch && f.m.on {
 			j = f.m.endSlow(line, start, c)
+		} else if j < 0 {
+			j = fieldEnd(line, start, c) // inlined: no bitmaps
 		}
 		v := line[start:j]
 		if c == '"' {

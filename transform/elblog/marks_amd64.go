@@ -4,6 +4,10 @@ package elblog
 
 import "golang.org/x/sys/cpu"
 
+// haveMarksArch: this build has a vector implementation (whether the CPU
+// can run it is haveMarks).
+const haveMarksArch = true
+
 var haveMarks = cpu.X86.HasAVX2 && cpu.X86.HasBMI2 && cpu.X86.HasPOPCNT
 
 // marksAVX2 fills sp and qt with the space and quote bitmaps of the n

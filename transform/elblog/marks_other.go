@@ -2,6 +2,10 @@
 
 package elblog
 
+// haveMarksArch: this build has no vector implementation; being a
+// constant, it compiles the bitmap lookups away.
+const haveMarksArch = false
+
 var haveMarks = false
 
 func marksAVX2(p *byte, n int, sp, qt *uint64) (int, bool) {

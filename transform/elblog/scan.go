@@ -54,7 +54,7 @@ func (f *fieldsOf) split(line []byte, known int, bare uint64) (field, at int, re
 		pat := lo * uint64(c)
 		j := start
 		for {
-			if f.m.on {
+			if haveMarksArch && f.m.on {
 				if j = f.m.end(start, c); j < 0 {
 					j = f.m.endSlow(line, start, c)
 				}
