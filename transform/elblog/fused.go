@@ -302,6 +302,7 @@ func (f *fieldsOf) fusedSeconds(line []byte, pos, i int) (int, bool) {
 func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 	n := len(line)
 	i := 16
+	quoted, present := f.quoted, f.present // in registers, stored once
 	for ; i < 33 && pos < n; i++ {
 		c, start := byte(' '), pos
 		if line[pos] == '"' {
@@ -319,7 +320,7 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 				return false
 			}
 			j++
-			f.quoted |= 1 << (uint(i) & 63)
+			quoted |= 1 << (uint(i) & 63)
 			if j < n && line[j] != ' ' {
 				return false
 			}
@@ -328,7 +329,7 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 		}
 		f.v[i] = v
 		if len(v) > 1 || (len(v) == 1 && v[0] != '-') {
-			f.present |= 1 << (uint(i) & 63)
+			present |= 1 << (uint(i) & 63)
 		}
 		pos = j
 		if pos < n {
@@ -338,6 +339,7 @@ func (f *fieldsOf) fusedALBTail(line []byte, pos int) bool {
 			}
 		}
 	}
+	f.quoted, f.present = quoted, present
 	f.n = i
 	f.quotes = 2 * bits.OnesCount64(f.quoted)
 	if pos < n {
@@ -424,6 +426,7 @@ func (f *fieldsOf) fusedConn(line []byte) bool {
 // would fail.
 func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 	n := len(line)
+	quoted, present := f.quoted, f.present // in registers, stored once
 	for ; i < known && i < maxKnown && pos < n; i++ {
 		c, start := byte(' '), pos
 		if line[pos] == '"' {
@@ -441,7 +444,7 @@ func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 				return -1
 			}
 			j++
-			f.quoted |= 1 << (uint(i) & 63)
+			quoted |= 1 << (uint(i) & 63)
 			if j < n && line[j] != ' ' {
 				return -1
 			}
@@ -450,7 +453,7 @@ func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 		}
 		f.v[i] = v
 		if len(v) > 1 || (len(v) == 1 && v[0] != '-') {
-			f.present |= 1 << (uint(i) & 63)
+			present |= 1 << (uint(i) & 63)
 		}
 		pos = j
 		if pos < n {
@@ -460,6 +463,7 @@ func (f *fieldsOf) fusedTail(line []byte, pos, i, known int) int {
 			}
 		}
 	}
+	f.quoted, f.present = quoted, present
 	f.n = i
 	f.quotes = 2 * bits.OnesCount64(f.quoted)
 	if pos < n {
