@@ -81,15 +81,29 @@ func formatOf(f gen.Format) Format {
 }
 
 // compareFused compares the fused path on line with split and validate,
-// and reports whether the fused path took the line.
+// both with the line's bitmaps (marks.go) and without, and reports
+// whether the fused path took the line.
 func compareFused(t *testing.T, line []byte, f Format) bool {
 	t.Helper()
+	took := compareFusedMarked(t, line, f, false)
+	if compareFusedMarked(t, line, f, true) != took {
+		t.Errorf("%v %q: the fused path took the line with bitmaps or without, not both", f, line)
+	}
+	return took
+}
+
+func compareFusedMarked(t *testing.T, line []byte, f Format, marked bool) bool {
+	t.Helper()
 	var fused, general Encoder
+	if marked {
+		fused.f.m.mark(line)
+		general.f.m.mark(line)
+	}
 	if !fused.f.fused(line, f) {
 		return false
 	}
 	if err := general.splitValidate(line, f); err != nil {
-		t.Errorf("%v %q: fused took it, the general path says %v", f, line, err)
+		t.Errorf("%v %q (bitmaps %v): fused took it, the general path says %v", f, line, marked, err)
 		return true
 	}
 	a, b := &fused.f, &general.f
