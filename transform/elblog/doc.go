@@ -143,13 +143,19 @@
 // stands and the check finds its end, instead of a search for the space
 // that ends it and a second walk through a table of kinds. Any other line
 // falls back to the general split and check, which also reports what is
-// wrong; TestFusedMatchesSplit holds both to the same result. Untyped
-// fields' ends are found eight bytes a step in a register (SWAR), inline
-// in the loop: fields are short, and a call to
-// bytes.IndexByte per field cost more in calls and spills than its vector
-// search saved. Nearly every real line is printable ASCII without a
-// backslash; such a "clean" line needs no escaping or \x decoding at all,
-// which one vectorized check decides up front, and its values are copied as
+// wrong; TestFusedMatchesSplit holds both to the same result. On amd64
+// with AVX2, one vector pass over the line (marks_amd64.s, the package's
+// only assembly) marks every space and double quote in two bitmaps, 64
+// bytes a step, and checks on the way that the line is clean; a field's
+// end is then a shift and a trailing-zero count in one word of a bitmap.
+// Elsewhere (arm64, -tags purego, lines over 8 KiB) fields' ends are found
+// eight bytes a step in a register (SWAR), inline in the loop: fields are
+// short, and a call to bytes.IndexByte per field cost more in calls and
+// spills than its vector search saved. TestMarksMatchScalar holds the
+// bitmaps to a byte-by-byte reference. Nearly every real line is printable
+// ASCII without a backslash; such a "clean" line needs no escaping or \x
+// decoding at all, which one vectorized check decides up front (the bitmap
+// pass, or segmentio's ascii.ValidPrint), and its values are copied as
 // they are (values of up to 32 bytes as one block, not through memmove), in
 // the body of the helper that writes the field, not through a further call.
 // Keys the helpers write are padded to 48 bytes and moved as one block too
@@ -160,7 +166,8 @@
 // allocates its *ParseError.
 //
 // github.com/segmentio/encoding serves where it is fastest: its
-// ascii.ValidPrint (AVX2, 32 bytes a step) is the clean-line check, 35 ns a
+// ascii.ValidPrint (AVX2, 32 bytes a step) is the clean-line check where
+// there are no bitmaps, 35 ns a
 // 670-byte ALB line against 380 ns for one scalar pass doing the same checks
 // (BenchmarkClean in stage_bench_test.go). isTimestamp borrows the layout
 // check of its iso8601 parser (separators in place, then eight digits at a
@@ -170,21 +177,22 @@
 // user agents of generated lines (CPU ns per field): clean, a plain copy 7
 // vs AppendEscape 40 vs encoding/json 170; with \x22, \x5C and invalid
 // UTF-8, decode-and-escape 88 vs AppendEscape (without decoding) 104 vs
-// encoding/json 200. There is no unsafe code in this package.
+// encoding/json 200. There is no unsafe code in this package; the
+// assembly reads only within the line (its last partial block is read as
+// the 64 bytes that end the line; lines under 64 bytes are copied to a
+// padded block first).
 //
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
 // bench/README.md for the numbers and the machine. In short (ECS, MB of
-// input per CPU second on one shared Zen 4 vCPU, medians, over the
-// committed run and an interleaved one): ALB 767–789 (22.8–26.1× the
-// regexp baseline), ALB connection 768–801 (22.9–23.5×), NLB 779–785
-// (23.7–25.0×), CLB 482–511 (16.5–22.1×: the higher ratio is against a
-// slow baseline run). The target of ≥ 1 GB/s per core on ALB lines is not
-// met (four fifths of it), nor reliably ≥ 20× for CLB, whose 260-byte
-// lines turn into 900-byte events: the per-event work (event.id, ten
-// nested objects, URL parts) is what the baseline, whose cost follows the
-// input's length, does not have. Of an ALB line's instructions the fused
-// parse takes about 39% (mostly the search through long untyped fields),
-// writing the event about 55%, spread over ~60 small steps with no single
-// hot spot; writers specialised per format saved only 1%.
+// input per CPU second on one shared Zen 4 vCPU, medians of the committed
+// run): ALB 858 (24.8× the regexp baseline), ALB connection 964 (27.7×),
+// NLB 856 (26.4×), CLB 515 (17.1×); with the classic schema ALB 1094. The
+// target of ≥ 1 GB/s per core on ALB lines with ECS events is not met
+// (86% of it), nor ≥ 20× for CLB, whose 260-byte lines turn into
+// 900-byte events: the per-event work (event.id, ten nested objects, URL
+// parts) is what the baseline, whose cost follows the input's length, does
+// not have. Of an ALB line's instructions the parse (with the bitmap
+// pass) takes about 45%, writing the event about 45%, spread over ~60
+// small steps; see bench/README.md for what was tried and measured.
 package elblog
