@@ -20,16 +20,6 @@ func newKey(s string) *key {
 	return k
 }
 
-// put appends k to dst.
-func (k *key) put(dst []byte) []byte {
-	n := len(dst)
-	if cap(dst)-n >= len(k.b) {
-		*(*[48]byte)(dst[n : n+48]) = k.b
-		return dst[:n+k.n]
-	}
-	return append(dst, k.b[:k.n]...)
-}
-
 // The keys the writers pass to optStr, optUint, optSeconds, seconds and
 // list. Keys a writer appends itself stay string constants: an append of up
 // to 16 constant bytes compiles to stores of immediates, no call.
