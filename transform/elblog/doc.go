@@ -193,7 +193,8 @@
 // (about 88% of it), nor reliably ≥ 20× for CLB (18–20×), whose
 // 260-byte lines turn into 900-byte events: the per-event work (event.id,
 // ten nested objects, URL parts) is what the baseline, whose cost follows
-// the input's length, does not have. Of an ALB line's instructions the parse (with the bitmap
-// pass) takes about 45%, writing the event about 45%, spread over ~60
-// small steps; see bench/README.md for what was tried and measured.
+// the input's length, does not have. Of an ALB line's instructions the
+// parse (with the bitmap pass) takes about 45%, writing the event about
+// 45%, spread over ~60 small steps; see bench/README.md for what was tried
+// and measured.
 package elblog

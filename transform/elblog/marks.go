@@ -12,8 +12,9 @@ import "math/bits"
 //
 // Elsewhere (other architectures, the purego build tag, lines longer than
 // maxMarked) the fields are found with the SWAR search (fieldEnd) and the
-// line is checked by isClean; both ways give the same fields, which
-// TestMarksMatchScalar and TestMarksOnOff hold them to.
+// line is checked by isClean. TestMarksMatchScalar holds the bitmaps to a
+// byte-by-byte reference, and TestFusedMatchesSplit runs every line both
+// ways.
 
 const (
 	markWords = 128              // bitmap words: lines of up to 8 KiB
@@ -21,8 +22,8 @@ const (
 	padByte   = 'a'              // fills the last block: not a space, a quote nor dirty
 )
 
-// useMarks is false where there is no vector implementation (and in
-// tests that check the other way).
+// useMarks is false where there is no vector implementation, or the CPU
+// lacks what it needs.
 var useMarks = haveMarks
 
 // marks are the bitmaps of the line being split.
@@ -30,7 +31,7 @@ type marks struct {
 	bm    [2][markWords]uint64 // bit k of word w: byte 64w+k is a space (bm[0]), a quote (bm[1])
 	words int                  // words in use: ceil(len(line)/64)
 	on    bool                 // the bitmaps describe the current line
-	pad   [64]byte             // the line's last partial block, padded
+	pad   [64]byte             // a line under 64 bytes, padded to a block
 }
 
 var padding = func() (p [64]byte) {
@@ -64,14 +65,15 @@ func (m *marks) mark(line []byte) (ok, clean bool, quotes int) {
 
 // end returns the index of the first c (' ' or '"') in line at or after
 // j, if the bitmaps describe line and it is in j's word; otherwise -1, and
-// the caller asks endSlow. In the usual case, a field that ends in the word
-// it starts in, this is a load, a shift and a trailing-zero count, inlined:
-// the two steps keep the call to endSlow out of end, which would otherwise
-// be too large to inline.
+// the caller asks endSlow (or, without bitmaps, searches with fieldEnd). In
+// the usual case, a field that ends in the word it starts in, this is a
+// load, a shift and a trailing-zero count, inlined: the two steps keep the
+// call to endSlow out of end, which would otherwise be too large to inline.
 func (m *marks) end(j int, c byte) int {
 	if !haveMarksArch {
 		return -1
 	}
+	// c>>1&1 is 0 for ' ' (0x20) and 1 for '"' (0x22).
 	x := m.bm[c>>1&1][uint(j)>>6%markWords] >> (uint(j) & 63)
 	if !m.on || x == 0 {
 		return -1
