@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/elbstream/elbstream/forward/output"
+	"github.com/elbstream/elbstream/internal/bytesize"
 )
 
 // Metrics counts what the forwarder did. The loop and the handler update it
@@ -145,7 +146,7 @@ func (s Stats) WriteSummary(w io.Writer, elapsed time.Duration) {
 		rate = float64(s.EventsAcked) / sec
 	}
 	fmt.Fprintf(w, "forward: %d records (%s), %d events read, %d sent, %d %s in %s (%.0f events/s)\n",
-		s.Records, byteSize(s.Bytes), s.EventsRead, s.EventsSent, s.EventsAcked, s.Guarantee, elapsed.Round(time.Millisecond), rate)
+		s.Records, bytesize.Format(s.Bytes), s.EventsRead, s.EventsSent, s.EventsAcked, s.Guarantee, elapsed.Round(time.Millisecond), rate)
 	fmt.Fprintf(w, "forward: %d malformed skipped, %d sends retried by the forwarder; output: %d events resent, %d failures, %d dial errors\n",
 		s.Malformed, s.Retries, s.Output.EventsRetried, s.Output.Failures, s.Output.DialErrors)
 	fmt.Fprintf(w, "forward: connections: %d created, %d destroyed, %d open\n",
@@ -175,17 +176,4 @@ func (s Stats) WriteProgress(w io.Writer, elapsed time.Duration) {
 	}
 	fmt.Fprintf(w, "forward: %d events %s (%.0f/s), %d in flight, %d resent, %d connections, behind tip %s",
 		s.EventsAcked, s.Guarantee, rate, s.InFlight, s.Output.EventsRetried, s.Output.Open(), s.MaxBehindTip().Round(time.Second))
-}
-
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

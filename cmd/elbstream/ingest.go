@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/elbstream/elbstream/ingest"
+	"github.com/elbstream/elbstream/internal/bytesize"
 )
 
 func init() {
@@ -237,14 +238,14 @@ func showIngestProgress(w io.Writer, mode string, stats *ingest.Stats, began tim
 		s := stats.Summary()
 		secs := time.Since(began).Seconds()
 		fmt.Fprintf(w, "%d objects, %s read (%s/s), %d lines, %d records",
-			s.Objects, byteSize(s.Bytes), byteSize(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
+			s.Objects, bytesize.Format(s.Bytes), bytesize.Format(int64(float64(s.Bytes)/secs)), s.Lines, s.Records)
 	})
 }
 
 // printIngestSummary writes the end-of-run report.
 func printIngestSummary(w io.Writer, s ingest.Summary, took time.Duration) {
 	fmt.Fprintf(w, "ingest: %d objects, %d lines, %s read (%s stored) in %v\n",
-		s.Objects, s.Lines, byteSize(s.Bytes), byteSize(s.StoredBytes), took.Round(time.Millisecond))
+		s.Objects, s.Lines, bytesize.Format(s.Bytes), bytesize.Format(s.StoredBytes), took.Round(time.Millisecond))
 	fmt.Fprintf(w, "ingest: %d records in %d PutRecords calls, %d retried entries, %d throttled\n",
 		s.Records, s.PutCalls, s.Retries, s.Throttled)
 	if s.TruncatedLines > 0 || s.EmptyLines > 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/bytesize"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
 
@@ -146,7 +147,7 @@ func (s parseSummary) print(w io.Writer) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "elbstream parse: %d lines: %d events (%d parsed, %d parse failures), %d skipped (control or blank lines)",
 		s.lines, s.parsed+s.failed, s.parsed, s.failed, s.skipped)
-	fmt.Fprintf(&b, "; %s in, %s out in %s", byteSize(s.in), byteSize(s.out), s.elapsed.Round(s.elapsed/100+1))
+	fmt.Fprintf(&b, "; %s in, %s out in %s", bytesize.Format(s.in), bytesize.Format(s.out), s.elapsed.Round(s.elapsed/100+1))
 	if secs := s.elapsed.Seconds(); secs > 0 && s.lines > 0 {
 		fmt.Fprintf(&b, " (%.0f lines/s)", float64(s.lines)/secs)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/ingest"
+	"github.com/elbstream/elbstream/internal/bytesize"
 	"github.com/elbstream/elbstream/transform"
 )
 
@@ -32,7 +33,7 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 		fmt.Fprintf(w, "run: resumed: delivered %d events a previous run had left undelivered (%d of its raw lines were still to transform); not counted below\n",
 			r.resumedEvents, r.resumedLines)
 	}
-	fmt.Fprintf(w, "run: %d objects read, %s (%s stored)", in.Objects, byteSize(in.Bytes), byteSize(in.StoredBytes))
+	fmt.Fprintf(w, "run: %d objects read, %s (%s stored)", in.Objects, bytesize.Format(in.Bytes), bytesize.Format(in.StoredBytes))
 	if n := in.SkippedTotal(); n > 0 {
 		reasons := make([]string, 0, len(in.Skipped))
 		for k, v := range in.Skipped {
@@ -106,7 +107,7 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 		in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
 		secs := time.Since(began).Seconds()
 		fmt.Fprintf(w, "read %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
-			in.Objects, in.Lines+in.EmptyLines, byteSize(in.Bytes), runPercent(tr.Lines, in.Lines),
+			in.Objects, in.Lines+in.EmptyLines, bytesize.Format(in.Bytes), runPercent(tr.Lines, in.Lines),
 			fw.EventsAcked, runPercent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/bytesize"
 	"github.com/elbstream/elbstream/transform"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -163,8 +164,8 @@ func transformProgress(w io.Writer, stats *transform.Stats, began time.Time) (st
 func transformSummary(s transform.Snapshot, took time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "transform: %d records (%s) → %d lines → %d events (%d parse failures, %d control lines skipped)",
-		s.Records, byteSize(s.BytesIn), s.Lines, s.Events, s.ParseFailures, s.Skipped)
-	fmt.Fprintf(&b, "; put %s in %d records", byteSize(s.BytesOut), s.Entries)
+		s.Records, bytesize.Format(s.BytesIn), s.Lines, s.Events, s.ParseFailures, s.Skipped)
+	fmt.Fprintf(&b, "; put %s in %d records", bytesize.Format(s.BytesOut), s.Entries)
 	if s.Retries > 0 {
 		fmt.Fprintf(&b, ", %d retried (%d throttled)", s.Retries, s.Throttled)
 	}
@@ -176,7 +177,7 @@ func transformSummary(s transform.Snapshot, took time.Duration) string {
 	}
 	fmt.Fprintf(&b, "; lag %s; %s", s.Lag.Round(time.Second), took.Round(100*time.Millisecond))
 	if secs := took.Seconds(); secs > 0 {
-		fmt.Fprintf(&b, " (%s/s in)", byteSize(int64(float64(s.BytesIn)/secs)))
+		fmt.Fprintf(&b, " (%s/s in)", bytesize.Format(int64(float64(s.BytesIn)/secs)))
 	}
 	return b.String()
 }

@@ -1,11 +1,11 @@
-package main
+package bytesize
 
 import (
 	"math"
 	"testing"
 )
 
-func TestByteSize(t *testing.T) {
+func TestFormat(t *testing.T) {
 	for _, tc := range []struct {
 		n    int64
 		want string
@@ -22,8 +22,8 @@ func TestByteSize(t *testing.T) {
 		{1 << 50, "1.0 PiB"},
 		{math.MaxInt64, "8.0 EiB"},
 	} {
-		if got := byteSize(tc.n); got != tc.want {
-			t.Errorf("byteSize(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := Format(tc.n); got != tc.want {
+			t.Errorf("Format(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 }

@@ -1,9 +1,11 @@
-package main
+// Package bytesize formats byte counts for people, in the progress lines
+// and summaries of the elbstream commands and the forwarder.
+package bytesize
 
 import "fmt"
 
-// byteSize formats n bytes for people: 812 B, 3.4 KiB, 2.1 MiB, 1.0 GiB.
-func byteSize(n int64) string {
+// Format formats n bytes: 812 B, 3.4 KiB, 2.1 MiB, 1.0 GiB.
+func Format(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
