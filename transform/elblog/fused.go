@@ -506,8 +506,8 @@ func digitsEnd(line []byte, j int) int {
 }
 
 // ipv4End reads an IPv4 address in dotted decimal at line[pos:], followed
-// by sep, and returns the index of sep. It is ipv4Port's parse of the
-// address (isIPv4's rules: no leading zeros), each part's digits unrolled.
+// by sep, and returns the index of sep (isIPv4's rules: no leading zeros),
+// each part's digits unrolled. ipv4Port uses it too.
 func ipv4End(line []byte, pos int, sep byte) (int, bool) {
 	b := line[pos:]
 	i := 0

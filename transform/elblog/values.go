@@ -220,45 +220,14 @@ func splitHostPort(b []byte) (ip []byte, port uint64, ok bool) {
 }
 
 // ipv4Port parses "a.b.c.d:port", by far the most common form, in one
-// forward pass with the digits of each part unrolled. ok is false for
-// anything else (which the general path then decides on).
+// forward pass (the address as ipv4End reads it). ok is false for anything
+// else (which the general path then decides on).
 func ipv4Port(b []byte) (ipLen int, port uint64, ok bool) {
-	i := 0
-	for part := range 4 {
-		if i+1 >= len(b) { // a digit and a separator at least
-			return 0, 0, false
-		}
-		v := uint(b[i]) - '0'
-		if v > 9 {
-			return 0, 0, false
-		}
-		i++
-		if d := uint(b[i]) - '0'; d <= 9 {
-			if v == 0 { // a leading zero
-				return 0, 0, false
-			}
-			v = v*10 + d
-			i++
-			if i < len(b) {
-				if d := uint(b[i]) - '0'; d <= 9 {
-					v = v*10 + d
-					i++
-				}
-			}
-			if v > 255 || i >= len(b) {
-				return 0, 0, false
-			}
-		}
-		sep := byte('.')
-		if part == 3 {
-			sep = ':'
-		}
-		if b[i] != sep {
-			return 0, 0, false
-		}
-		i++
+	colon, ok := ipv4End(b, 0, ':')
+	if !ok {
+		return 0, 0, false
 	}
-	p := b[i:]
+	p := b[colon+1:]
 	if len(p) == 0 || len(p) > 5 {
 		return 0, 0, false
 	}
@@ -269,7 +238,7 @@ func ipv4Port(b []byte) (ipLen int, port uint64, ok bool) {
 		}
 		port = port*10 + uint64(d)
 	}
-	return i - 1, port, port <= 65535
+	return colon, port, port <= 65535
 }
 
 // isPort reports whether b is a port number (0-65535).
