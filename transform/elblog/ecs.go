@@ -404,9 +404,5 @@ func (e *Encoder) alpnList(dst []byte, key string, i int) []byte {
 		}
 		v = v[j+1:]
 	}
-	if dst[len(dst)-1] == '[' {
-		return dst[:mark]
-	}
-	dst[len(dst)-1] = ']'
-	return append(dst, ',')
+	return closeArray(dst, mark)
 }

@@ -233,6 +233,16 @@ func closeObj(dst []byte, start int) []byte {
 	return append(dst, ',')
 }
 
+// closeArray closes the array whose key starts at mark (`…,` → `…],`),
+// or removes it, key and all, if it stayed empty.
+func closeArray(dst []byte, mark int) []byte {
+	if dst[len(dst)-1] == '[' {
+		return dst[:mark]
+	}
+	dst[len(dst)-1] = ']'
+	return append(dst, ',')
+}
+
 // wrap closes an object whose one member was just written: `…,` → `…},`.
 func wrap(dst []byte) []byte {
 	dst[len(dst)-1] = '}'
@@ -370,11 +380,7 @@ func (e *Encoder) list(dst []byte, k *key, i int, sep byte) []byte {
 		}
 		v = v[j+1:]
 	}
-	if dst[len(dst)-1] == '[' {
-		return dst[:mark]
-	}
-	dst[len(dst)-1] = ']'
-	return append(dst, ',')
+	return closeArray(dst, mark)
 }
 
 // extra appends the text after the known fields, if any.
