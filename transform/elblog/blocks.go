@@ -3,8 +3,8 @@ package elblog
 import "unsafe"
 
 // The block moves of the writers, the package's only unsafe code. Every
-// value and key of an event goes through one of these two functions, about
-// 90 times per ALB event. Both check that the whole block fits in the
+// key and nearly every value of an event goes through one of these two
+// functions. Both check that the whole block fits in the
 // capacity of the slices they read and write, then move it with plain
 // loads and stores at an offset from the slices' data pointers: written as
 // slice expressions, each move also carried bounds checks the compiler
