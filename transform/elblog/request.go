@@ -1,6 +1,10 @@
 package elblog
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // splitRequest splits a request field as AWS logs it — METHOD URL
 // HTTP/VERSION — into its parts; the URL may contain spaces, so the method
@@ -11,12 +15,25 @@ func splitRequest(r []byte) (method, url, version []byte) {
 	if string(r) == "- - - " {
 		return nil, nil, nil
 	}
-	sp := bytes.IndexByte(r, ' ')
+	sp := -1
+	if len(r) >= 8 { // the method is usually in the first word
+		if m := bytesEq(binary.LittleEndian.Uint64(r), ' '); m != 0 {
+			sp = bits.TrailingZeros64(m) >> 3
+		}
+	}
 	if sp < 0 {
-		return nil, dashNil(r), nil
+		if sp = bytes.IndexByte(r, ' '); sp < 0 {
+			return nil, dashNil(r), nil
+		}
 	}
 	method, rest := dashNil(r[:sp]), r[sp+1:]
-	if last := bytes.LastIndexByte(rest, ' '); last >= 0 {
+	// The version is usually HTTP/ and three bytes: then the last space is
+	// nine bytes from the end.
+	last := len(rest) - 9
+	if last < 0 || string(rest[last:last+6]) != " HTTP/" || hasSpace3(rest[last+6:]) {
+		last = bytes.LastIndexByte(rest, ' ')
+	}
+	if last >= 0 {
 		v := rest[last+1:]
 		switch {
 		case bytes.HasPrefix(v, []byte("HTTP/")):
@@ -27,6 +44,8 @@ func splitRequest(r []byte) (method, url, version []byte) {
 	}
 	return method, dashNil(rest), nil
 }
+
+func hasSpace3(b []byte) bool { return b[0] == ' ' || b[1] == ' ' || b[2] == ' ' }
 
 func dashNil(b []byte) []byte {
 	if len(b) == 0 || isDash(b) {
@@ -43,18 +62,9 @@ type urlParts struct {
 }
 
 func splitURL(u []byte) (p urlParts) {
-	// scheme "://" authority
-	i := 0
-	for i < len(u) && isSchemeByte(u[i], i) {
-		i++
-	}
-	if i > 0 && i+3 <= len(u) && u[i] == ':' && u[i+1] == '/' && u[i+2] == '/' {
-		p.scheme = u[:i]
-		a := i + 3
-		end := a
-		for end < len(u) && !inAuthority[u[end]] {
-			end++
-		}
+	if a := schemeEnd(u); a > 0 {
+		p.scheme = u[:a-3]
+		end := authorityEnd(u, a)
 		if end < len(u) && (u[end] == '@' || u[end] == '[') {
 			// User info or an IPv6 literal: the general path.
 			for end < len(u) && u[end] != '/' && u[end] != '?' && u[end] != '#' {
@@ -77,17 +87,90 @@ func splitURL(u []byte) (p urlParts) {
 		u = u[end:]
 	}
 	// path ["?" query] ["#" fragment]. Browsers do not send fragments, so
-	// the usual case is one search for '#' that finds none.
-	if h := bytes.IndexByte(u, '#'); h >= 0 {
-		p.fragment = u[h+1:]
-		u = u[:h]
-	}
-	if q := bytes.IndexByte(u, '?'); q >= 0 {
-		p.path, p.query = u[:q], u[q+1:]
+	// after the query the usual case is one search for '#' that finds none.
+	q := pathEnd(u)
+	p.path = u[:q]
+	if q == len(u) {
 		return p
 	}
-	p.path = u
+	if u[q] == '#' {
+		p.fragment = u[q+1:]
+		return p
+	}
+	p.query = u[q+1:]
+	if h := bytes.IndexByte(p.query, '#'); h >= 0 {
+		p.query, p.fragment = p.query[:h], p.query[h+1:]
+	}
 	return p
+}
+
+// schemeEnd returns the length of u's `scheme://` prefix, or 0 if it has
+// none. http:// and https:// are recognized as one word each.
+func schemeEnd(u []byte) int {
+	const (
+		http  = 'h' | 't'<<8 | 't'<<16 | 'p'<<24 | ':'<<32 | '/'<<40 | '/'<<48
+		https = 'h' | 't'<<8 | 't'<<16 | 'p'<<24 | 's'<<32 | ':'<<40 | '/'<<48 | '/'<<56
+	)
+	if len(u) >= 8 {
+		switch w := binary.LittleEndian.Uint64(u); {
+		case w == https:
+			return 8
+		case w&(1<<56-1) == http:
+			return 7
+		}
+	}
+	i := 0
+	for i < len(u) && isSchemeByte(u[i], i) {
+		i++
+	}
+	if i > 0 && i+3 <= len(u) && u[i] == ':' && u[i+1] == '/' && u[i+2] == '/' {
+		return i + 3
+	}
+	return 0
+}
+
+// The two searches below read u eight bytes at a time, as far as u's
+// capacity allows: bytes past len(u) belong to the same buffer (the rest of
+// the line), and a match there is cut back to len(u).
+
+// authorityEnd returns the index of the first byte of u from j on that is
+// in inAuthority ('/', '?', '#', '@' or '['), or len(u).
+func authorityEnd(u []byte, j int) int {
+	for full := u[:cap(u)]; j < len(u) && j+8 <= len(full); j += 8 {
+		w := binary.LittleEndian.Uint64(full[j:])
+		// '/' | 0x10 == '?', and no other byte but '?' maps there.
+		if m := bytesEq(w|0x1010101010101010, '?') | bytesEq(w, '#') | bytesEq(w, '@') | bytesEq(w, '['); m != 0 {
+			return min(j+bits.TrailingZeros64(m)>>3, len(u))
+		}
+	}
+	for j < len(u) && !inAuthority[u[j]] {
+		j++
+	}
+	return min(j, len(u))
+}
+
+// pathEnd returns the index of the first '?' or '#' in u, or len(u).
+func pathEnd(u []byte) int {
+	j := 0
+	for full := u[:cap(u)]; j < len(u) && j+8 <= len(full); j += 8 {
+		w := binary.LittleEndian.Uint64(full[j:])
+		if m := bytesEq(w, '?') | bytesEq(w, '#'); m != 0 {
+			return min(j+bits.TrailingZeros64(m)>>3, len(u))
+		}
+	}
+	for j < len(u) && u[j] != '?' && u[j] != '#' {
+		j++
+	}
+	return min(j, len(u))
+}
+
+// bytesEq sets the high bit of the bytes of w that equal c. The lowest
+// set bit is exact; bits above a match may be false (a borrow), so only
+// the first match is to be taken from it.
+func bytesEq(w uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	x := w ^ lo*uint64(c)
+	return (x - lo) &^ x & hi
 }
 
 // inAuthority marks the bytes that end the simple form of a URL's
