@@ -21,15 +21,15 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = append(dst, `"id":"`...)
 	dst = e.eventID(dst, p)
 	if tcp {
-		dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+		dst = litDataset.put(litKindNetwork.put(dst))
 	} else {
-		dst = append(dst, `"kind":"event","category":"web","dataset":"aws.elb",`...)
+		dst = litDataset.put(litKindWeb.put(dst))
 	}
 	if hasStatus {
 		if status < 400 {
-			dst = append(dst, `"outcome":"success",`...)
+			dst = litSuccess.put(dst)
 		} else {
-			dst = append(dst, `"outcome":"failure",`...)
+			dst = litFailure.put(dst)
 		}
 	}
 	if f == ALB {
@@ -38,7 +38,7 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = e.closeTop(dst, obj, tkEvent)
 
 	dst, obj = open(dst, `"cloud":{`)
-	dst = append(dst, `"provider":"aws",`...)
+	dst = litProvider.put(dst)
 	dst = e.closeTop(dst, obj, tkCloud)
 
 	dst, obj = open(dst, `"source":{`)
@@ -112,15 +112,15 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	}
 	dst = e.optStr(dst, keyName, 1+o)
 	if tcp {
-		dst = append(dst, `"protocol":"tcp",`...)
+		dst = litProtocolTCP.put(dst)
 	} else {
-		dst = append(dst, `"protocol":"http",`...)
+		dst = litProtocolHTTP.put(dst)
 	}
 	sub := len(dst)
 	dst = append(dst, `"backend":{`...)
 	dst = e.ipPort(dst, 3+o)
 	if e.has(8 + o) {
-		dst = append(dst, `"http":{"response":{`...)
+		dst = litHTTPResponse.put(dst)
 		dst = wrap(wrap(e.optUint(dst, keyStatusCode, 8+o)))
 	}
 	dst = closeObj(dst, sub)
@@ -175,11 +175,12 @@ func (e *Encoder) tlsVersion(dst []byte, i int) []byte {
 	if !ok {
 		return dst
 	}
-	dst = append(dst, `"version":"`...)
-	dst = append(dst, version...)
-	dst = append(dst, `","version_protocol":"`...)
-	dst = append(dst, protocol...)
-	return append(dst, '"', ',')
+	// One of six members: tls 1.0 to 1.3, ssl 2.0 and 3.0.
+	k := int(version[2] - '0')
+	if protocol == "ssl" {
+		k = 4 + int(version[0]-'2')
+	}
+	return tlsMembers[k].put(dst)
 }
 
 // url appends url.original and its cheap parts.
@@ -224,19 +225,19 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 	dst, obj := open(dst, `"event":{`)
 	dst = append(dst, `"id":"`...)
 	dst = e.eventID(dst, p)
-	dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+	dst = litDataset.put(litKindNetwork.put(dst))
 	if e.has(10) {
 		switch s := v[10]; {
 		case string(s) == "Success":
-			dst = append(dst, `"outcome":"success",`...)
+			dst = litSuccess.put(dst)
 		case bytes.HasPrefix(s, []byte("Failed")):
-			dst = append(dst, `"outcome":"failure",`...)
+			dst = litFailure.put(dst)
 		}
 	}
 	dst = e.closeTop(dst, obj, tkEvent)
 
 	dst, obj = open(dst, `"cloud":{`)
-	dst = append(dst, `"provider":"aws",`...)
+	dst = litProvider.put(dst)
 	dst = e.closeTop(dst, obj, tkCloud)
 
 	dst, obj = open(dst, `"source":{`)
@@ -319,12 +320,12 @@ func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
 	dst, obj := open(dst, `"event":{`)
 	dst = append(dst, `"id":"`...)
 	dst = e.eventID(dst, p)
-	dst = append(dst, `"kind":"event","category":"network","dataset":"aws.elb",`...)
+	dst = litDataset.put(litKindNetwork.put(dst))
 	dst = e.optTimestamp(dst, `"start":"`, 21) // tls_connection_creation_time
 	dst = e.closeTop(dst, obj, tkEvent)
 
 	dst, obj = open(dst, `"cloud":{`)
-	dst = append(dst, `"provider":"aws",`...)
+	dst = litProvider.put(dst)
 	dst = e.closeTop(dst, obj, tkCloud)
 
 	dst, obj = open(dst, `"source":{`)

@@ -118,6 +118,21 @@ func TestHardCases(t *testing.T) {
 		{"garbage", "\x00\xff garbage", elblog.Failed,
 			map[string]any{"event.original": "\x00\uFFFD garbage", "@timestamp": nil}},
 	}
+	// Every TLS and SSL version tls.version knows, in AWS's two spellings,
+	// and one it does not (then only aws.elb.ssl_protocol has it).
+	for proto, want := range map[string][2]any{
+		"TLSv1": {"1.0", "tls"}, "TLSv1.1": {"1.1", "tls"}, "TLSv1.2": {"1.2", "tls"}, "TLSv1.3": {"1.3", "tls"},
+		"tlsv10": {"1.0", "tls"}, "tlsv11": {"1.1", "tls"}, "tlsv12": {"1.2", "tls"}, "tlsv13": {"1.3", "tls"},
+		"SSLv2": {"2.0", "ssl"}, "SSLv3": {"3.0", "ssl"}, "sslv3": {"3.0", "ssl"}, "TLSv9": {nil, nil},
+	} {
+		tests = append(tests, struct {
+			name    string
+			line    string
+			outcome elblog.Outcome
+			want    map[string]any
+		}{"tls version " + proto, strings.Replace(alb, `"curl/7.46.0" - -`, `"curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 `+proto, 1),
+			elblog.Parsed, map[string]any{"tls.version": want[0], "tls.version_protocol": want[1], "aws.elb.ssl_protocol": proto}})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var enc elblog.Encoder

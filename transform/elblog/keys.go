@@ -67,6 +67,30 @@ var (
 	keyVersion                   = newKey(`"version":"`)
 )
 
+// Constant members of the ECS writers that are longer than 16 bytes: an
+// append of those compiles to a call to memmove.
+var (
+	litKindWeb      = newKey(`"kind":"event","category":"web",`)
+	litKindNetwork  = newKey(`"kind":"event","category":"network",`)
+	litDataset      = newKey(`"dataset":"aws.elb",`)
+	litSuccess      = newKey(`"outcome":"success",`)
+	litFailure      = newKey(`"outcome":"failure",`)
+	litProvider     = newKey(`"provider":"aws",`)
+	litProtocolTCP  = newKey(`"protocol":"tcp",`)
+	litProtocolHTTP = newKey(`"protocol":"http",`)
+	litHTTPResponse = newKey(`"http":{"response":{`)
+	// tls.version and tls.version_protocol, indexed as tlsVersion (ecs.go)
+	// does.
+	tlsMembers = [...]*key{
+		newKey(`"version":"1.0","version_protocol":"tls",`),
+		newKey(`"version":"1.1","version_protocol":"tls",`),
+		newKey(`"version":"1.2","version_protocol":"tls",`),
+		newKey(`"version":"1.3","version_protocol":"tls",`),
+		newKey(`"version":"2.0","version_protocol":"ssl",`),
+		newKey(`"version":"3.0","version_protocol":"ssl",`),
+	}
+)
+
 // Classic schema keys.
 var (
 	classicBytesDownloadedByClient = newKey(`"BytesDownloadedByClient":`)
