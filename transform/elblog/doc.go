@@ -188,14 +188,14 @@
 // encoding/json, and with encoding/json marshalling a struct; see
 // bench/README.md for the numbers and the machine. In short (ECS, MB of
 // input per CPU second on one shared Zen 4 vCPU, medians of the committed
-// run): ALB 890 (27.6× the regexp baseline), ALB connection 982 (30.2×),
-// NLB 857 (29.9×), CLB 564 (18.2×); with the classic schema ALB 1098. The
+// run): ALB 851 (25.5× the regexp baseline), ALB connection 1022 (29.8×),
+// NLB 882 (27.1×), CLB 551 (17.6×); with the classic schema ALB 940. The
 // target of ≥ 1 GB/s per core on ALB lines with ECS events is not met
-// (about 88% of it), nor reliably ≥ 20× for CLB (18–20×), whose
+// (about 83-89% of it), nor ≥ 20× for CLB (17.6–18.9×), whose
 // 260-byte lines turn into 900-byte events: the per-event work (event.id,
 // ten nested objects, URL parts) is what the baseline, whose cost follows
 // the input's length, does not have. Of an ALB line's instructions the
 // parse (with the bitmap pass) takes about 45%, writing the event about
-// 45%, spread over ~60 small steps; see bench/README.md for what was tried
-// and measured.
+// 45%, spread over ~60 small steps; in CPU time the writer is the larger
+// part. See bench/README.md for what was tried and measured.
 package elblog
