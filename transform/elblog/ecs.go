@@ -17,14 +17,11 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = timestamp(dst, v[o])
 
-	dst, obj := open(dst, `"event":{`)
-	dst = append(dst, `"id":"`...)
-	dst = e.eventID(dst, p)
+	kind := litKindWeb
 	if tcp {
-		dst = litDataset.put(litKindNetwork.put(dst))
-	} else {
-		dst = litDataset.put(litKindWeb.put(dst))
+		kind = litKindNetwork
 	}
+	dst, obj := e.openEvent(dst, p, kind)
 	if hasStatus {
 		if status < 400 {
 			dst = litSuccess.put(dst)
@@ -37,9 +34,7 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	}
 	dst = e.closeTop(dst, obj, tkEvent)
 
-	dst, obj = open(dst, `"cloud":{`)
-	dst = litProvider.put(dst)
-	dst = e.closeTop(dst, obj, tkCloud)
+	dst = e.cloud(dst)
 
 	dst, obj = open(dst, `"source":{`)
 	dst = e.ipPort(dst, 2+o)
@@ -183,6 +178,23 @@ func (e *Encoder) tlsVersion(dst []byte, i int) []byte {
 	return tlsMembers[k].put(dst)
 }
 
+// openEvent opens the event object with event.id, event.kind and
+// event.category (kind: litKindWeb or litKindNetwork) and event.dataset,
+// and returns where the object starts.
+func (e *Encoder) openEvent(dst []byte, p Provenance, kind *key) ([]byte, int) {
+	dst, obj := open(dst, `"event":{`)
+	dst = append(dst, `"id":"`...)
+	dst = e.eventID(dst, p)
+	return litDataset.put(kind.put(dst)), obj
+}
+
+// cloud appends the cloud object: cloud.provider and any static cloud.*
+// fields.
+func (e *Encoder) cloud(dst []byte) []byte {
+	dst, obj := open(dst, `"cloud":{`)
+	return e.closeTop(litProvider.put(dst), obj, tkCloud)
+}
+
 // url appends url.original and its cheap parts.
 func (e *Encoder) url(dst, u []byte) []byte {
 	dst = append(dst, `"original":"`...)
@@ -222,10 +234,7 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = timestamp(dst, v[0])
 
-	dst, obj := open(dst, `"event":{`)
-	dst = append(dst, `"id":"`...)
-	dst = e.eventID(dst, p)
-	dst = litDataset.put(litKindNetwork.put(dst))
+	dst, obj := e.openEvent(dst, p, litKindNetwork)
 	if e.has(10) {
 		switch s := v[10]; {
 		case string(s) == "Success":
@@ -236,9 +245,7 @@ func (e *Encoder) ecsConn(dst []byte, p Provenance) []byte {
 	}
 	dst = e.closeTop(dst, obj, tkEvent)
 
-	dst, obj = open(dst, `"cloud":{`)
-	dst = litProvider.put(dst)
-	dst = e.closeTop(dst, obj, tkCloud)
+	dst = e.cloud(dst)
 
 	dst, obj = open(dst, `"source":{`)
 	dst = append(dst, `"ip":"`...)
@@ -317,16 +324,11 @@ func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = timestamp(dst, v[2])
 
-	dst, obj := open(dst, `"event":{`)
-	dst = append(dst, `"id":"`...)
-	dst = e.eventID(dst, p)
-	dst = litDataset.put(litKindNetwork.put(dst))
+	dst, obj := e.openEvent(dst, p, litKindNetwork)
 	dst = e.optTimestamp(dst, `"start":"`, 21) // tls_connection_creation_time
 	dst = e.closeTop(dst, obj, tkEvent)
 
-	dst, obj = open(dst, `"cloud":{`)
-	dst = litProvider.put(dst)
-	dst = e.closeTop(dst, obj, tkCloud)
+	dst = e.cloud(dst)
 
 	dst, obj = open(dst, `"source":{`)
 	dst = e.ipPort(dst, 5)
