@@ -57,18 +57,23 @@ func (m *marks) mark(line []byte) (ok, clean bool, quotes int) {
 		copy(m.pad[:], line)
 		quotes, dirty = marksAVX2(&m.pad[0], 64, &m.bm[0][0], &m.bm[1][0])
 	}
-	// The words past the line's are zero (see off), so the word of index
-	// len(line), when it starts a word, is too.
+	// Bits past the line are zero in its last word; when len(line) starts
+	// a word, that word is zeroed too, so that end finds nothing there.
 	m.words, m.on = (n+63)>>6, true
+	if w := n >> 6; w == m.words {
+		m.bm[0][w%markWords], m.bm[1][w%markWords] = 0, 0
+	}
 	return true, !dirty, quotes
 }
 
 // end returns the index of the first c (' ' or '"') in line at or after
 // j, if the bitmaps describe line and it is in j's word; otherwise -1, and
-// the caller asks endSlow (or, without bitmaps, searches with fieldEnd). In
-// the usual case, a field that ends in the word it starts in, this is a
-// load, a shift and a trailing-zero count, inlined: the two steps keep the
-// call to endSlow out of end, which would otherwise be too large to inline.
+// the caller asks endSlow (or, without bitmaps, searches with fieldEnd).
+// j is at most len(line): words past its word may hold the bits of an
+// earlier, longer line. In the usual case, a field that ends in the word
+// it starts in, this is a load, a shift and a trailing-zero count,
+// inlined: the two steps keep the call to endSlow out of end, which would
+// otherwise be too large to inline.
 func (m *marks) end(j int, c byte) int {
 	if !haveMarksArch {
 		return -1
@@ -94,12 +99,7 @@ func (m *marks) endSlow(line []byte, j int, c byte) int {
 	return len(line)
 }
 
-// off forgets the line: the bitmaps describe no line, and are all zero
-// again, until the next mark.
-func (m *marks) off() {
-	if m.on {
-		clear(m.bm[0][:m.words])
-		clear(m.bm[1][:m.words])
-		m.on = false
-	}
-}
+// off forgets the line: the bitmaps describe no line until the next mark.
+// Their words are left as they are: mark writes every word a line's
+// lookups read (clearing them instead cost two calls to memclr a line).
+func (m *marks) off() { m.on = false }
