@@ -90,10 +90,20 @@ func (c *conn) check() error {
 	if c.tls == nil {
 		return errUnexpectedData
 	}
+	return expectSilence(c.tls, time.Millisecond)
+}
+
+var errUnexpectedData = errors.New("receiver sent unexpected data")
+
+// expectSilence reads from tc for up to wait (which lets TLS consume any
+// post-handshake message or alert) and expects nothing: application data
+// is errUnexpectedData, an alert or a closed connection its error, and
+// silence until the deadline nil.
+func expectSilence(tc *tls.Conn, wait time.Duration) error {
 	var b [1]byte
-	c.tls.SetReadDeadline(time.Now().Add(time.Millisecond))
-	n, err := c.tls.Read(b[:])
-	c.tls.SetReadDeadline(time.Time{})
+	tc.SetReadDeadline(time.Now().Add(wait))
+	n, err := tc.Read(b[:])
+	tc.SetReadDeadline(time.Time{})
 	switch {
 	case n > 0:
 		return errUnexpectedData
@@ -102,8 +112,6 @@ func (c *conn) check() error {
 	}
 	return err
 }
-
-var errUnexpectedData = errors.New("receiver sent unexpected data")
 
 // withCertificateRequest returns a copy of cfg for one dial, and a flag
 // the handshake sets if the server asks for a client certificate.
@@ -134,17 +142,7 @@ func confirmTLS13(tc *tls.Conn, handshake time.Duration) error {
 	if tc.ConnectionState().Version != tls.VersionTLS13 {
 		return nil // before 1.3 the server's Finished already confirmed it
 	}
-	var b [1]byte
-	tc.SetReadDeadline(time.Now().Add(max(2*handshake, 100*time.Millisecond)))
-	n, err := tc.Read(b[:])
-	tc.SetReadDeadline(time.Time{})
-	switch {
-	case n > 0:
-		return errUnexpectedData
-	case isTimeout(err):
-		return nil
-	}
-	return err
+	return expectSilence(tc, max(2*handshake, 100*time.Millisecond))
 }
 
 // abort makes any blocked read or write on the connection return now. The
