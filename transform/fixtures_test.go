@@ -15,8 +15,9 @@ import (
 	"github.com/elbstream/elbstream/stream/kpl"
 )
 
-// go test ./transform -run TestFixtures -update rewrites the AWS event
-// fixtures in testdata/events from the lines below.
+// TestFixturesUpToDate checks that the AWS event fixtures in
+// testdata/events are what the lines below make; go test ./transform -run
+// TestFixtures -update rewrites them.
 var update = flag.Bool("update", false, "rewrite the AWS event fixtures in testdata/events")
 
 const fixtureDir = "../testdata/events"
@@ -83,9 +84,6 @@ func fixtureSeq(i int) string {
 }
 
 func TestFixturesUpToDate(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite testdata/events/{kinesis,firehose}-*.json")
-	}
 	arrival := time.Date(2018, 7, 2, 22, 25, 3, 987e6, time.UTC)
 
 	// Kinesis event-source mapping: one raw record per object.
@@ -159,16 +157,30 @@ func TestFixturesUpToDate(t *testing.T) {
 	writeFixture(t, "firehose-direct-put-aggregated.json", fd)
 }
 
+// writeFixture checks that fixture name holds v, or with -update writes
+// it there.
 func writeFixture(t *testing.T, name string, v any) {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = append(b, '\n')
+	path := filepath.Join(fixtureDir, name)
+	if !*update {
+		have, err := os.ReadFile(path)
+		switch {
+		case err != nil:
+			t.Error(err)
+		case !bytes.Equal(have, b):
+			t.Errorf("%s is not what TestFixturesUpToDate generates: run go test ./transform -run TestFixtures -update", path)
+		}
+		return
+	}
 	if err := os.MkdirAll(fixtureDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(fixtureDir, name), append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
