@@ -182,14 +182,14 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 		if err == nil || *acked == len(window) {
 			return nil, nil
 		}
-		if ctx.Err() != nil {
+		if done := expired(ctx); done != nil {
 			// This attempt was most likely cut short by ctx (a dial or ACK
 			// wait interrupted reads "i/o timeout"): an earlier failure
 			// says more about why nothing got through.
-			if last == nil && !errors.Is(err, ctx.Err()) {
+			if last == nil && !errors.Is(err, done) {
 				last = err
 			}
-			return ctx.Err(), last
+			return done, last
 		}
 		if permanent(err) {
 			return err, last
@@ -203,6 +203,19 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 			return err, last
 		}
 	}
+}
+
+// expired returns ctx's error, or context.DeadlineExceeded once its
+// deadline has passed: a dial or read bounded by that deadline can fail
+// with "i/o timeout" just before ctx's own timer has marked it done.
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // attempt sends events once over one connection, dialing it if needed. It
