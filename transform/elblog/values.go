@@ -9,41 +9,8 @@ import "encoding/binary"
 // them: YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9 digits, and an
 // optional Z (NLB omits it). Ranges are checked (month 01-12, day 01-31,
 // hour 00-23, minute 00-59, second 00-60), not calendars. hasZ reports the Z.
-//
-// The fixed part is checked eight bytes at a time: separators in place, then
-// every other byte a digit (this was 5% of a line's time byte by byte).
 func isTimestamp(b []byte) (ok, hasZ bool) {
-	if len(b) < 19 {
-		return false, false
-	}
-	const (
-		sepMask1 = 0xff<<32 | 0xff<<56 // "YYYY-MM-"
-		sep1     = '-'<<32 | '-'<<56   //
-		sepMask2 = 0xff<<16 | 0xff<<40 // "DDTHH:MM"
-		sep2     = 'T'<<16 | ':'<<40   //
-		zeros    = 0x3030303030303030  // '0' in every byte
-		sepMask3 = 0xff                // ":SS" (three bytes)
-		sep3     = ':'                 //
-		three    = 0xffffff            // w3's bytes
-	)
-	w1 := binary.LittleEndian.Uint64(b)
-	w2 := binary.LittleEndian.Uint64(b[8:])
-	w3 := uint64(b[16]) | uint64(b[17])<<8 | uint64(b[18])<<16
-	if w1&sepMask1 != sep1 || w2&sepMask2 != sep2 || w3&sepMask3 != sep3 {
-		return false, false
-	}
-	w1 = w1&^sepMask1 | zeros&sepMask1
-	w2 = w2&^sepMask2 | zeros&sepMask2
-	w3 = w3&^sepMask3 | '0' | (zeros &^ three)
-	if nonDigits(w1)|nonDigits(w2)|nonDigits(w3) != 0 {
-		return false, false
-	}
-	month := 10*(b[5]-'0') + b[6] - '0'
-	day := 10*(b[8]-'0') + b[9] - '0'
-	hour := 10*(b[11]-'0') + b[12] - '0'
-	minute := 10*(b[14]-'0') + b[15] - '0'
-	second := 10*(b[17]-'0') + b[18] - '0'
-	if month-1 > 11 || day-1 > 30 || hour > 23 || minute > 59 || second > 60 {
+	if len(b) < 19 || stampBad(b, false)&high != 0 {
 		return false, false
 	}
 	rest := b[19:]
@@ -65,49 +32,76 @@ func isTimestamp(b []byte) (ok, hasZ bool) {
 
 // isTimestampMicros reports whether b is a timestamp the way CLB and ALB
 // write them, YYYY-MM-DDTHH:MM:SS.ffffffZ, 27 bytes: isTimestamp for that
-// one shape, four words checked at once and no loop over the fraction.
+// one shape, the fraction checked as one more word (stampWord) and no loop.
 func isTimestampMicros(b []byte) bool {
-	if len(b) != 27 {
-		return false
-	}
-	const (
-		zeros    = 0x3030303030303030
-		sepMask1 = 0xff<<32 | 0xff<<56 // "YYYY-MM-"
-		sep1     = '-'<<32 | '-'<<56
-		sepMask2 = 0xff<<16 | 0xff<<40 // "DDTHH:MM"
-		sep2     = 'T'<<16 | ':'<<40
-		sepMask3 = 0xff | 0xff<<24 // ":SS.ffff"
-		sep3     = ':' | '.'<<24
-		sepMask4 = 0xff | 0xff<<56 // ".ffffffZ"
-		sep4     = '.' | 'Z'<<56
-	)
-	w1 := binary.LittleEndian.Uint64(b)
-	w2 := binary.LittleEndian.Uint64(b[8:])
-	w3 := binary.LittleEndian.Uint64(b[16:])
-	w4 := binary.LittleEndian.Uint64(b[19:])
-	if w1&sepMask1 != sep1 || w2&sepMask2 != sep2 || w3&sepMask3 != sep3 || w4&sepMask4 != sep4 {
-		return false
-	}
-	if nonDigits(w1&^sepMask1|zeros&sepMask1)|nonDigits(w2&^sepMask2|zeros&sepMask2)|
-		nonDigits(w3&^sepMask3|zeros&sepMask3)|nonDigits(w4&^sepMask4|zeros&sepMask4) != 0 {
-		return false
-	}
-	month := 10*(b[5]-'0') + b[6] - '0'
-	day := 10*(b[8]-'0') + b[9] - '0'
-	hour := 10*(b[11]-'0') + b[12] - '0'
-	minute := 10*(b[14]-'0') + b[15] - '0'
-	second := 10*(b[17]-'0') + b[18] - '0'
-	return month-1 <= 11 && day-1 <= 30 && hour <= 23 && minute <= 59 && second <= 60
+	return len(b) == 27 && stampBad(b, true)&high == 0
 }
 
-// nonDigits returns a word with the high bit set in every byte of x that is
-// not an ASCII digit. Bytes are tested independently (no carries or borrows
-// cross them).
-func nonDigits(x uint64) uint64 {
-	const high, low7 = 0x8080808080808080, 0x7f7f7f7f7f7f7f7f
-	lt0 := ^((x | high) - 0x3030303030303030) & high // byte < '0' (or ≥ 0x80, caught below)
-	gt9 := ((x & low7) + 0x4646464646464646) & high  // low 7 bits ≥ ':'
-	return x&high | lt0 | gt9
+const (
+	ones  = 0x0101010101010101
+	zeros = 0x30 * ones // '0' in every byte
+	high  = 0x80 * ones
+	low7  = 0x7f * ones
+)
+
+// stampWord checks eight bytes of a timestamp: w^pat must be at most hi
+// in every byte, where pat has '0' at the digits and the separator at the
+// separators, and hi has 9 and 0 there, so that a digit becomes its value
+// and a separator zero. It returns a word with the high bit set in every
+// byte that fails (other bits are noise). Bytes are independent: the
+// addition cannot carry out of a byte (at most 0x7f+0x7f).
+func stampWord(w, pat, hi uint64) uint64 {
+	v := w ^ pat
+	return (v&low7 + (low7 - hi)) | v
+}
+
+// stampBad checks the fixed part of a timestamp, b[:19] =
+// YYYY-MM-DDTHH:MM:SS (len(b) ≥ 19), ranges included. It returns a word
+// whose high bits are all clear if the part is well formed (other bits are
+// noise). With micros, b[19:27] must be .ffffffZ too (isTimestampMicros: so
+// that it is a single call).
+//
+// Three words are loaded, at 0, 5 and 11, so that the two-digit fields sit
+// at bytes 0, 3 and 6 of the last two: MM-DDTHH and HH:MM:SS. With digits
+// turned into their values (and separators into zero) by stampWord,
+// v*10 + v>>8 puts every two-digit value in the byte of its first digit (at
+// most 99: no carries), and one more word compares all five (and the hour
+// twice) with their bounds. isTimestampMicros cost 171 instructions a call
+// with the ranges checked byte by byte (and separators apart from digits),
+// 65 this way: 227 fewer a line for ALB, which checks two.
+func stampBad(b []byte, micros bool) uint64 {
+	const (
+		sep0 = 0xff<<32 | 0xff<<56 // "YYYY-MM-"
+		pat0 = zeros&^sep0 | '-'<<32 | '-'<<56
+		sep1 = 0xff<<16 | 0xff<<40 // "MM-DDTHH"
+		pat1 = zeros&^sep1 | '-'<<16 | 'T'<<40
+		pat2 = zeros&^sep1 | ':'<<16 | ':'<<40 // "HH:MM:SS"
+		hi0  = 9 * (ones &^ (1<<32 | 1<<56))
+		hi1  = 9 * (ones &^ (1<<16 | 1<<40))
+
+		// The fields after packing: month, hour, -, day, minute, -, hour,
+		// second; the gaps are zero and checked against 0.
+		fields = 0xff | 0xff<<24 | 0xff<<48
+		upper  = 12 | 23<<8 | 31<<24 | 59<<32 | 23<<48 | 60<<56
+		lower  = 1 | 1<<24
+
+		frac   = '.' | zeros&^(0xff|0xff<<56) | 'Z'<<56 // ".000000Z"
+		fracHi = 9 * (ones &^ (1 | 1<<56))
+	)
+	var bad uint64
+	if micros {
+		bad = stampWord(binary.LittleEndian.Uint64(b[19:27]), frac, fracHi)
+	}
+	b = b[:19] // no bounds checks below
+	w0 := binary.LittleEndian.Uint64(b)
+	w1 := binary.LittleEndian.Uint64(b[5:])
+	w2 := binary.LittleEndian.Uint64(b[11:])
+	bad |= stampWord(w0, pat0, hi0) | stampWord(w1, pat1, hi1) | stampWord(w2, pat2, hi1)
+	v1, v2 := w1^pat1, w2^pat2 // digit values where bad is clear
+	t1 := (v1*10 + v1>>8) & fields
+	t2 := (v2*10 + v2>>8) & fields
+	u := t1 | t2<<8
+	return bad | (u + (low7 - upper)) | ^((u | high) - lower)
 }
 
 // parseUint parses a decimal number of at most 18 digits (no sign, leading

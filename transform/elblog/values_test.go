@@ -95,3 +95,107 @@ func TestTimestampMicros(t *testing.T) {
 		}
 	}
 }
+
+// TestStampMatchesOld compares isTimestampMicros and isTimestamp with the
+// byte-by-byte versions they replaced (oldref_test.go): every pair of
+// values 00-99 of every two fields (the others valid), all 65536 byte pairs
+// in every field, every byte at every position, every pair of positions
+// with bytes around the digits and separators, and every length.
+func TestStampMatchesOld(t *testing.T) {
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := isTimestampMicros(b), oldIsTimestampMicros(b); got != want {
+			t.Fatalf("isTimestampMicros(%q) = %v, old %v", b, got, want)
+		}
+		for n := range len(b) + 1 { // and the general form, cut anywhere
+			ok, z := isTimestamp(b[:n])
+			wok, wz := oldIsTimestamp(b[:n])
+			if ok != wok || z != wz {
+				t.Fatalf("isTimestamp(%q) = %v, %v; old %v, %v", b[:n], ok, z, wok, wz)
+			}
+		}
+	}
+	const base = "2024-03-01T12:34:56.123456Z"
+	fields := []int{5, 8, 11, 14, 17} // month, day, hour, minute, second
+	b := []byte(base)
+	for i, f := range fields {
+		for _, g := range fields[i+1:] {
+			for x := range 100 {
+				for y := range 100 {
+					copy(b, base)
+					b[f], b[f+1] = '0'+byte(x/10), '0'+byte(x%10)
+					b[g], b[g+1] = '0'+byte(y/10), '0'+byte(y%10)
+					check(b)
+				}
+			}
+		}
+		for x := range 65536 {
+			copy(b, base)
+			b[f], b[f+1] = byte(x), byte(x>>8)
+			check(b)
+		}
+	}
+	some := []byte("\x00\x01 ,-./09:;@TZ[\x7f\x80\xaf\xb0\xb9\xba\xff")
+	for _, s := range []string{base, "1999-12-31T23:59:60.000000Z", "0000-01-01T00:00:00.999999Z", "9999-10-31T20:50:59.000009Z"} {
+		for i := range len(s) {
+			for c := range 256 {
+				copy(b, s)
+				b[i] = byte(c)
+				check(b)
+			}
+			for j := i + 1; j < len(s); j++ {
+				for _, c := range some {
+					for _, d := range some {
+						copy(b, s)
+						b[i], b[j] = c, d
+						check(b)
+					}
+				}
+			}
+		}
+	}
+	long := []byte(base + "Z0123456789")
+	for n := range len(long) + 1 {
+		check(long[:n])
+		if n >= 19 {
+			check(append([]byte(base[:19]), long[19:n]...))
+		}
+	}
+	for _, s := range []string{"2024-03-01T12:34:56.123456789Z", "2024-03-01T12:34:56.1234567890Z", "2024-03-01T12:34:56.Z", "2024-03-01T12:34:56ZZ", "2024-03-01T12:34:56"} {
+		check([]byte(s))
+	}
+}
+
+// TestStampWord checks stampWord on every byte value at every position,
+// for a digit and for a separator.
+func TestStampWord(t *testing.T) {
+	for _, tc := range []struct {
+		pat, hi byte
+		want    func(c byte) bool
+	}{
+		{'0', 9, func(c byte) bool { return c >= '0' && c <= '9' }},
+		{'-', 0, func(c byte) bool { return c == '-' }},
+		{'Z', 0, func(c byte) bool { return c == 'Z' }},
+	} {
+		for k := range 8 {
+			for c := range 256 {
+				// The other bytes are valid digits (7) or the worst
+				// neighbours for carries and borrows (0xff, 0x00).
+				for _, other := range []uint64{7, 0xff, 0x00} {
+					w, pat, hi := other*ones, uint64(zeros), uint64(9*ones)
+					if other == 7 {
+						w = '7' * ones
+					}
+					shift := 8 * k
+					w = w&^(0xff<<shift) | uint64(c)<<shift
+					pat = pat&^(0xff<<shift) | uint64(tc.pat)<<shift
+					hi = hi&^(0xff<<shift) | uint64(tc.hi)<<shift
+					got := stampWord(w, pat, hi)&(0x80<<shift) == 0
+					if got != tc.want(byte(c)) {
+						t.Fatalf("stampWord(%#x, %q at byte %d): ok %v", w, tc.pat, k, got)
+					}
+				}
+			}
+		}
+	}
+}
