@@ -506,44 +506,70 @@ func digitsEnd(line []byte, j int) int {
 }
 
 // ipv4End reads an IPv4 address in dotted decimal at line[pos:], followed
-// by sep, and returns the index of sep (isIPv4's rules: no leading zeros),
-// each part's digits unrolled. ipv4Port uses it too.
+// by sep, and returns the index of sep (isIPv4's rules: no leading zeros).
+// ipv4Port uses it too. sep must not be 0.
+//
+// Each part is read as one 4-byte word (ipv4Part), at most 15 bytes from
+// pos, so the 20 bytes from pos hold all four words. Where the line has
+// fewer, they are copied to 20 zero bytes (zero is neither a digit, a dot
+// nor sep). The parts are written out: a loop over them cost 40
+// instructions more a call. Byte by byte, ipv4End was 225 instructions a
+// call; by words, 132.
 func ipv4End(line []byte, pos int, sep byte) (int, bool) {
-	b := line[pos:]
-	i := 0
-	for part := range 4 {
-		if i+1 >= len(b) { // a digit and a separator at least
-			return 0, false
+	var a *[20]byte
+	if b := line[pos:]; len(b) >= 20 {
+		a = (*[20]byte)(b)
+	} else {
+		a = new([20]byte)
+		for k, c := range b {
+			a[k] = c
 		}
-		v := uint(b[i]) - '0'
-		if v > 9 {
-			return 0, false
-		}
-		i++
-		if d := uint(b[i]) - '0'; d <= 9 {
-			if v == 0 { // a leading zero
-				return 0, false
-			}
-			v = v*10 + d
-			i++
-			if i < len(b) {
-				if d := uint(b[i]) - '0'; d <= 9 {
-					v = v*10 + d
-					i++
-				}
-			}
-			if v > 255 || i >= len(b) {
-				return 0, false
-			}
-		}
-		want := byte('.')
-		if part == 3 {
-			want = sep
-		}
-		if b[i] != want {
-			return 0, false
-		}
-		i++
 	}
-	return pos + i - 1, true
+	n, d := ipv4Part(binary.LittleEndian.Uint32(a[0:]), '.')
+	if d > ipv4Span[n] {
+		return 0, false
+	}
+	i := n + 1
+	n, d = ipv4Part(binary.LittleEndian.Uint32(a[i&15:]), '.')
+	if d > ipv4Span[n] {
+		return 0, false
+	}
+	i += n + 1
+	n, d = ipv4Part(binary.LittleEndian.Uint32(a[i&15:]), '.')
+	if d > ipv4Span[n] {
+		return 0, false
+	}
+	i += n + 1
+	n, d = ipv4Part(binary.LittleEndian.Uint32(a[i&15:]), sep)
+	if d > ipv4Span[n] {
+		return 0, false
+	}
+	return pos + i + n, true
 }
+
+// ipv4Part reads one part of an IPv4 address and the byte after it from
+// the four bytes of w (in line order from its low byte): n digits (0 to 4)
+// and d, which is at most ipv4Span[n] if and only if the part is 1 to 3
+// digits without a leading zero, at most 255, and the byte after them is
+// want.
+//
+// Read as a big-endian number, the n digits and the byte after them are
+// y = digits<<8 | after; y - (ipv4Lo[n] | want), rotated right by a byte,
+// is the digits minus ipv4Lo[n] if after is want, and at least 2^56 if not.
+func ipv4Part(w uint32, want byte) (n int, d uint64) {
+	v := w ^ 0x30303030                                  // a digit's value where it is ≤ 9
+	nd := ((v&0x7f7f7f7f + 0x76767676) | v) & 0x80808080 // high bits: not a digit
+	tz := bits.TrailingZeros32(nd)                       // 8n+7, or 32
+	y := bits.ReverseBytes64(uint64(w) << (^tz & 63))    // bytes 0 to n, then zeros, reversed
+	n = tz >> 3
+	return n, bits.RotateLeft64(y-(ipv4Lo[n]|uint64(want)), -8)
+}
+
+// ipv4Lo and ipv4Span bound a part's digits by their number, as big-endian
+// numbers: 0-9, 10-99, 100-255 (ipv4Lo shifted for the byte after them).
+// No part has 0 or 4 digits: y is never 1<<63 | want (with 0 digits it is
+// one byte; with 4, it is w<<31 reversed, and 0x80 never w<<31's low byte).
+var (
+	ipv4Lo   = [5]uint64{1 << 63, '0' << 8, ('1'<<8 | '0') << 8, ('1'<<16 | '0'<<8 | '0') << 8, 1 << 63}
+	ipv4Span = [5]uint64{0, 9, ('9'<<8 | '9') - ('1'<<8 | '0'), ('2'<<16 | '5'<<8 | '5') - ('1'<<16 | '0'<<8 | '0'), 0}
+)

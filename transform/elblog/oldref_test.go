@@ -96,3 +96,44 @@ func oldNonDigits(x uint64) uint64 {
 	gt9 := ((x & low7) + 0x4646464646464646) & high
 	return x&high | lt0 | gt9
 }
+
+// The byte-by-byte ipv4End, kept as the reference for TestIPv4EndMatchesOld.
+func oldIPv4End(line []byte, pos int, sep byte) (int, bool) {
+	b := line[pos:]
+	i := 0
+	for part := range 4 {
+		if i+1 >= len(b) { // a digit and a separator at least
+			return 0, false
+		}
+		v := uint(b[i]) - '0'
+		if v > 9 {
+			return 0, false
+		}
+		i++
+		if d := uint(b[i]) - '0'; d <= 9 {
+			if v == 0 { // a leading zero
+				return 0, false
+			}
+			v = v*10 + d
+			i++
+			if i < len(b) {
+				if d := uint(b[i]) - '0'; d <= 9 {
+					v = v*10 + d
+					i++
+				}
+			}
+			if v > 255 || i >= len(b) {
+				return 0, false
+			}
+		}
+		want := byte('.')
+		if part == 3 {
+			want = sep
+		}
+		if b[i] != want {
+			return 0, false
+		}
+		i++
+	}
+	return pos + i - 1, true
+}

@@ -1,8 +1,12 @@
 package elblog
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -195,6 +199,151 @@ func TestStampWord(t *testing.T) {
 						t.Fatalf("stampWord(%#x, %q at byte %d): ok %v", w, tc.pat, k, got)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestIPv4EndMatchesOld compares ipv4End with the byte-by-byte version it
+// replaced (oldref_test.go) on every part 0-999 and 0000-0999 at every
+// place, leading zeros, missing and extra parts, wrong separators, one-byte
+// changes, and every cut: each address at the end of its buffer (with
+// capacity after it holding a valid continuation, which must not be read)
+// and inside a longer line.
+func TestIPv4EndMatchesOld(t *testing.T) {
+	check := func(addr string) {
+		t.Helper()
+		for _, sep := range []byte{':', ' '} {
+			for _, tail := range []string{"", ":", " ", ":1234 x", " 80 y", "255.255.255.255 1"} {
+				for _, lead := range []string{"", "x ", "1.1.1.1 "} {
+					s := lead + addr + tail
+					// cap beyond len: a byte there would complete the address
+					full := []byte(s + string(sep) + "9" + string(sep) + "12345678901234567890")
+					line := full[:len(s)]
+					got, gok := ipv4End(line, len(lead), sep)
+					want, wok := oldIPv4End(line, len(lead), sep)
+					if got != want || gok != wok {
+						t.Fatalf("ipv4End(%q, %d, %q) = %d, %v; old %d, %v", line, len(lead), sep, got, gok, want, wok)
+					}
+				}
+			}
+		}
+	}
+	parts := make([]string, 0, 2100)
+	for v := range 1000 {
+		parts = append(parts, strconv.Itoa(v))
+	}
+	for v := range 1000 { // leading zeros and four digits
+		parts = append(parts, fmt.Sprintf("%02d", v), fmt.Sprintf("%03d", v), fmt.Sprintf("%04d", v))
+	}
+	parts = append(parts, "", "-1", "1a", "a", "1.", ".1", "12345", "2555", "25 5", "\x00", "\xff", "2:5")
+	for _, base := range [][4]string{{"192", "168", "131", "39"}, {"1", "2", "3", "4"}, {"255", "255", "255", "255"}, {"10", "0", "0", "1"}} {
+		for k := range 4 {
+			for _, p := range parts {
+				a := base
+				a[k] = p
+				addr := a[0] + "." + a[1] + "." + a[2] + "." + a[3]
+				check(addr)
+				if k == 3 || len(p) != 3 { // cut everywhere
+					for n := 0; n < len(addr); n++ {
+						check(addr[:n])
+					}
+				}
+			}
+		}
+		addr := base[0] + "." + base[1] + "." + base[2] + "." + base[3]
+		for _, s := range []string{addr + ".5", base[0] + "." + base[1] + "." + base[2], addr + "..", "." + addr, strings.ReplaceAll(addr, ".", ":"), strings.Replace(addr, ".", "..", 1)} {
+			for n := 0; n <= len(s); n++ {
+				check(s[:n])
+			}
+		}
+		for i := 0; i <= len(addr); i++ {
+			for c := range 256 {
+				check(addr[:i] + string(rune(c)) + addr[min(i+1, len(addr)):])
+				check(addr[:i] + string([]byte{byte(c)}) + addr[i:])
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := "0123456789012345678901234567890123456789...: \x00"
+	for range 200000 {
+		b := make([]byte, r.IntN(18))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		check(string(b))
+	}
+}
+
+// TestIPv4Part covers ipv4Part's edges (part lengths, bounds, leading
+// zeros, the byte after the part), then every word of 4 bytes from an
+// alphabet of digits, separators and high bytes.
+func TestIPv4Part(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want byte
+		n    int
+	}{
+		{"0.xx", '.', 1},
+		{"9:xx", ':', 1},
+		{"00.x", '.', 0},
+		{"01.x", '.', 0},
+		{"10.x", '.', 2},
+		{"99 x", ' ', 2},
+		{"100.", '.', 3},
+		{"099.", '.', 0},
+		{"199.", '.', 3},
+		{"249.", '.', 3},
+		{"250.", '.', 3},
+		{"255.", '.', 3},
+		{"256.", '.', 0},
+		{"260.", '.', 0},
+		{"300.", '.', 0},
+		{"999.", '.', 0},
+		{"1234", '.', 0},
+		{".123", '.', 0},
+		{"1:23", '.', 0},
+		{"12. ", ' ', 0},
+		{"1\x00\x00\x00", 0, 1}, // why sep must not be 0
+		{"\xb1.xx", '.', 0},
+		{"1\xae.x", '.', 0},
+		{"/.xx", '.', 0},
+		{":.xx", '.', 0},
+		{"1-xx", '.', 0}, // the byte after: one below want
+		{"1/xx", '.', 0}, // and one above
+		{"10-x", '.', 0},
+		{"10/x", '.', 0},
+		{"100-", '.', 0},
+		{"255/", '.', 0},
+		{"25 5", ' ', 2},
+		{"", '.', 0},
+	} {
+		n, d := ipv4Part(binary.LittleEndian.Uint32([]byte(tc.in+"\x00\x00\x00\x00")), tc.want)
+		if d > ipv4Span[n] {
+			n = 0
+		}
+		if n != tc.n {
+			t.Errorf("ipv4Part(%q, %q): %d digits, want %d", tc.in, tc.want, n, tc.n)
+		}
+	}
+	// Every word of these bytes, against the rules spelt out.
+	const alphabet = "0123456789.: /-\x00\x80\xb0\xff"
+	b := make([]byte, 4)
+	for x := range len(alphabet) * len(alphabet) * len(alphabet) * len(alphabet) {
+		for k := range b {
+			b[k] = alphabet[x%len(alphabet)]
+			x /= len(alphabet)
+		}
+		for _, want := range []byte{'.', ':', ' '} {
+			digits := 0
+			for digits < 4 && b[digits]-'0' <= 9 {
+				digits++
+			}
+			v, _ := strconv.Atoi(string(b[:min(digits, 3)]))
+			ok := digits >= 1 && digits <= 3 && b[digits] == want && (digits == 1 || b[0] != '0') && v <= 255
+			n, d := ipv4Part(binary.LittleEndian.Uint32(b), want)
+			if got := d <= ipv4Span[n]; got != ok || (ok && n != digits) {
+				t.Fatalf("ipv4Part(%q, %q) = %d, %v; want %d, %v", b, want, n, got, digits, ok)
 			}
 		}
 	}
