@@ -122,7 +122,11 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 		if d == 0 || d > 5 || port > 65535 || end+1 >= n || line[end] != ' ' {
 			return 0, false
 		}
-		f.v[i], f.aux[i], f.num[i], f.dig[i] = line[pos:end], line[pos:ipEnd], port, trimZeros(line[ipEnd+1:end])
+		dig := line[ipEnd+1 : end]
+		if byte(t) == 0 { // a leading '0'
+			dig = trimZeros(dig)
+		}
+		f.v[i], f.aux[i], f.num[i], f.dig[i] = line[pos:end], line[pos:ipEnd], port, dig
 		present |= 1 << i
 		pos = end + 1
 	}
@@ -196,7 +200,11 @@ func (f *fieldsOf) fusedHTTP(line []byte, pos, o int) (int, bool) {
 		if d == 0 || d > most || j+1 >= n || line[j] != ' ' {
 			return 0, false
 		}
-		f.v[i], f.num[i], f.dig[i] = line[pos:j], v, trimZeros(line[pos:j])
+		dig := line[pos:j]
+		if byte(t) == 0 { // a leading '0'
+			dig = trimZeros(dig)
+		}
+		f.v[i], f.num[i], f.dig[i] = line[pos:j], v, dig
 		present |= 1 << i
 		pos = j + 1
 	}
@@ -391,7 +399,11 @@ func (f *fieldsOf) fusedConn(line []byte) bool {
 		if d == 0 || d > 5 || p > 65535 || j+1 >= n || line[j] != ' ' {
 			return false
 		}
-		f.v[i], f.num[i], f.dig[i] = line[pos:j], p, trimZeros(line[pos:j])
+		dig := line[pos:j]
+		if byte(t) == 0 { // a leading '0'
+			dig = trimZeros(dig)
+		}
+		f.v[i], f.num[i], f.dig[i] = line[pos:j], p, dig
 		pos = j + 1
 	}
 	// tls_protocol and tls_cipher, unquoted.
