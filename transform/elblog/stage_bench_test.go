@@ -139,3 +139,15 @@ func BenchmarkFormat(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMarks times the bitmap pass alone (marks.go): on a 64-byte line
+// it shows the fixed cost of a call, on generated ALB lines the usual one.
+func BenchmarkMarks(b *testing.B) {
+	if !useMarks {
+		b.Skip("no vector implementation on this build or CPU")
+	}
+	var m marks
+	short := [][]byte{bytes.Repeat([]byte(`ab "c" d`), 8)}
+	b.Run("line=64B", func(b *testing.B) { cpuBench(b, short, func(l []byte) { m.mark(l) }) })
+	b.Run("line=alb", func(b *testing.B) { cpuBench(b, benchLines(b), func(l []byte) { m.mark(l) }) })
+}
