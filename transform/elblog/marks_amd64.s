@@ -17,8 +17,9 @@
 // VPBROADCASTB had dirtied the upper half of Y1 cost about 350 ns a call
 // on an AMD EPYC family 25 model 1 (Zen 3) host: 380 ns for 640 bytes,
 // 28 ns with VMOVD, and the same 350 ns for 64 bytes, a fixed cost of the
-// SSE/AVX transition, not of the work (BenchmarkMarks). The Zen 4 host of
-// earlier runs did not show it. TestMarksAsmIsVEXOnly keeps it so.
+// SSE/AVX transition, not of the work (BenchmarkMarks). On the Zen 4 host
+// of earlier runs adding the kernel made lines faster, so it paid far less
+// there. TestMarksAsmIsVEXOnly keeps the kernel VEX-only.
 TEXT ·marksAVX2(SB), NOSPLIT, $0-41
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), DX
