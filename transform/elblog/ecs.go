@@ -157,7 +157,7 @@ func (e *Encoder) seconds(dst []byte, k *key, i int) []byte {
 	if !e.has(i) {
 		return dst
 	}
-	return wrap(e.optSeconds(dst, k, i))
+	return append(appendValue(k.put(dst), e.f.aux[i]), '}', ',')
 }
 
 // tlsVersion appends tls.version and tls.version_protocol derived from

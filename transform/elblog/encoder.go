@@ -310,17 +310,6 @@ func (e *Encoder) optUint(dst []byte, k *key, i int) []byte {
 // copied (validate kept them; a copy is cheaper than formatting).
 func (e *Encoder) num(dst []byte, i int) []byte { return appendValue(dst, e.f.dig[i]) }
 
-// optSeconds appends key and field i as a decimal number, unless it is -1
-// or -.
-func (e *Encoder) optSeconds(dst []byte, k *key, i int) []byte {
-	if !e.has(i) {
-		return dst
-	}
-	dst = k.put(dst)
-	dst = appendValue(dst, e.f.aux[i])
-	return append(dst, ',')
-}
-
 // timestamp appends timestamp v with the Z that NLB leaves out, then `",`.
 func timestamp(dst, v []byte) []byte {
 	dst = append(dst, v...)

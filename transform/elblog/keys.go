@@ -20,7 +20,7 @@ func newKey(s string) *key {
 	return k
 }
 
-// The keys the writers pass to optStr, optUint, optSeconds, seconds and
+// The keys the writers pass to optStr, optUint, seconds and
 // list. Keys a writer appends itself stay string constants: an append of up
 // to 16 constant bytes compiles to stores of immediates, no call.
 
