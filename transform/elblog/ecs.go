@@ -61,14 +61,14 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 			dst = e.raw(dst, method)
 		}
 		if e.has(9 + o) {
-			dst = wrap(e.optUint(append(dst, `"body":{`...), keyBytes, 9+o))
+			dst = append(e.num(keyBytes.put(append(dst, `"body":{`...)), 9+o), '}', ',')
 		}
 		dst = closeObj(dst, sub)
 		sub = len(dst)
 		dst = append(dst, `"response":{`...)
 		dst = e.optUint(dst, keyStatusCode, 7+o)
 		if e.has(10 + o) {
-			dst = wrap(e.optUint(append(dst, `"body":{`...), keyBytes, 10+o))
+			dst = append(e.num(keyBytes.put(append(dst, `"body":{`...)), 10+o), '}', ',')
 		}
 		dst = closeObj(dst, sub)
 		if version != nil {
@@ -115,8 +115,8 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 	dst = append(dst, `"backend":{`...)
 	dst = e.ipPort(dst, 3+o)
 	if e.has(8 + o) {
-		dst = litHTTPResponse.put(dst)
-		dst = wrap(wrap(e.optUint(dst, keyStatusCode, 8+o)))
+		dst = e.num(keyStatusCode.put(litHTTPResponse.put(dst)), 8+o)
+		dst = append(dst, '}', '}', ',')
 	}
 	dst = closeObj(dst, sub)
 	dst = e.seconds(dst, keyRequestProcessingTimeSec, 4+o)
@@ -355,10 +355,10 @@ func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
 	dst = e.optStr(dst, keyName, 3)
 	dst = e.optStr(dst, keyListener, 4)
 	if e.has(7) {
-		dst = wrap(e.optUint(append(dst, `"connection_time":{`...), keyMS, 7))
+		dst = append(e.num(keyMS.put(append(dst, `"connection_time":{`...)), 7), '}', ',')
 	}
 	if e.has(8) {
-		dst = wrap(e.optUint(append(dst, `"tls_handshake_time":{`...), keyMS, 8))
+		dst = append(e.num(keyMS.put(append(dst, `"tls_handshake_time":{`...)), 8), '}', ',')
 	}
 	dst = e.optStr(dst, keyIncomingTLSAlert, 11)
 	if e.has(12) || e.has(13) {
