@@ -173,9 +173,10 @@
 // there are no bitmaps, 35 ns a
 // 670-byte ALB line against 380 ns for one scalar pass doing the same checks
 // (BenchmarkClean in stage_bench_test.go; 318 ns on the Zen 3 host, where
-// its PINSRB pays the same transition: a copy with VPINSRB took 135 ns). isTimestamp checks eight bytes
-// at a time as its iso8601 parser does (there separators in place, then
-// digits; here both in one step, and the ranges too); iso8601.Valid itself
+// its PINSRB pays the same transition: a copy with VPINSRB took 135 ns).
+// isTimestamp checks eight bytes at a time as its iso8601 parser does
+// (there separators in place, then digits; here both in one step, and the
+// ranges too); iso8601.Valid itself
 // takes a string. Its json.AppendEscape does not
 // serve: it cannot decode AWS's \xHH escapes, takes a string (a conversion
 // that copies), and clean lines need no escaping at all. BenchmarkEscape, on

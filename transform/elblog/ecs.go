@@ -61,6 +61,8 @@ func (e *Encoder) ecsHTTP(dst []byte, p Provenance, f Format, o int) []byte {
 			dst = e.raw(dst, method)
 		}
 		if e.has(9 + o) {
+			// An object of one number: key, digits and "}," here, not
+			// through optUint and wrap (a call and a presence check fewer).
 			dst = append(e.num(keyBytes.put(append(dst, `"body":{`...)), 9+o), '}', ',')
 		}
 		dst = closeObj(dst, sub)
