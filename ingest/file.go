@@ -32,7 +32,7 @@ func (r *Run) File(path string) *Result {
 		res.readErr = err
 		return res
 	}
-	content, gz, err := decompress(countingReader{f, &r.stats.storedBytes})
+	content, gz, err := Decompress(countingReader{f, &r.stats.storedBytes})
 	res.Gzip = gz
 	if err != nil {
 		res.readErr = err

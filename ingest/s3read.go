@@ -52,7 +52,7 @@ func (r *Run) Object(t Task) *Result {
 			return res
 		}
 	} else {
-		content, res.Gzip, err = decompress(body)
+		content, res.Gzip, err = Decompress(body)
 		if err == nil {
 			err = discard(content, t.Offset)
 		}

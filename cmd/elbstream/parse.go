@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/elbstream/elbstream/ingest"
 	"github.com/elbstream/elbstream/internal/bytesize"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -22,41 +26,69 @@ func init() {
 }
 
 const parseAbout = `
-Reads CLB, ALB, ALB connection and NLB log lines on stdin (plain text, any
-line length; decompress first: zcat file.log.gz | elbstream parse), writes
-one JSON event per line on stdout, and a summary on stderr: lines, events,
-parse failures, skipped control lines, and the last few failures.
+Reads CLB, ALB, ALB connection and NLB log lines from each FILE, or from
+stdin when there is none (gzip or plain, recognised by content; any line
+length), writes one JSON event per line on stdout, and a summary on stderr:
+lines, events, parse failures, skipped control lines, and the last few
+failures.
 
 A line that does not parse is still an event, with event.original,
 error.message and tags ["_elbparsefailure"]. AWS's control lines ("Enable
-AccessLog for ELB: ...") and blank lines are skipped and counted. event.id
-is derived from --source and the line number, so the same input always
-gives the same ids. Exit status 0 when all input was read and written.`
+AccessLog for ELB: ...") and blank lines are skipped and counted.
+
+event.id is deterministic. A FILE's lines get the ids elbstream run gives
+them: the source is the file's path, size and modification time, the
+position a line's byte offset. Lines on stdin are identified by --source
+and their line number.
+
+A FILE that cannot be read (missing, broken gzip) is named on stderr and the
+others are still read; its lines before the error are written. Exit status
+0 when all input was read and written, 1 otherwise, 2 for bad flags.`
 
 func runParse(ctx context.Context, args []string, io stdio) error {
-	fs := newFlags("parse", "[flags] < LOG", parseAbout, io)
+	fs := newFlags("parse", "[flags] [FILE...]", parseAbout, io)
 	var ef transformEncoderFlags
 	ef.register(fs)
-	source := fs.String("source", "-", "identity of the input for event.id (the `NAME` of the object the lines come from); a line's position is its line number")
+	source := fs.String("source", "-", "identity of stdin's input for event.id (the `NAME` of the object the lines come from); a line's position is its line number")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError(fs, fmt.Sprintf("unexpected argument %q: lines are read from stdin", fs.Arg(0)))
 	}
 	enc, err := ef.encoder()
 	if err != nil {
 		return usageError(fs, err.Error())
 	}
-	sum, err := parseLines(ctx, &enc, *source, io.in, io.out)
-	sum.print(io.err)
+	files := fs.Args()
+	if len(files) > 0 && flagGiven(fs, "source") {
+		return usageError(fs, "--source names stdin's input: a FILE is identified by its path, size and modification time, as elbstream run identifies it")
+	}
+
+	p := lineParser{enc: &enc, w: bufio.NewWriterSize(io.out, parseWriteBuffer), start: time.Now()}
+	if len(files) == 0 {
+		err = p.stdin(ctx, io.in, *source)
+	} else {
+		err = p.files(ctx, files, io.err)
+	}
+	if ferr := p.w.Flush(); ferr != nil && err == nil {
+		err = fmt.Errorf("write stdout: %w", ferr)
+	}
+	p.sum.elapsed = time.Since(p.start)
+	p.sum.print(io.err)
 	return err
 }
 
-// parseSummary counts what parseLines did.
+// flagGiven reports whether the flag was set on the command line or from
+// the environment.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// parseSummary counts what a lineParser did.
 type parseSummary struct {
+	files, unreadable              int // FILE arguments, and those not read to their end
 	lines, parsed, failed, skipped int64
-	in, out                        int64 // bytes
+	in, out                        int64 // bytes (decompressed)
 	elapsed                        time.Duration
 	failures                       []string // the last few, "line N: why"
 }
@@ -71,81 +103,185 @@ const (
 	parseWriteBuffer = 1 << 20
 )
 
-// parseLines encodes every line of r as one JSON line on w. It stops at the
-// end of r, at the first read or write error, or when ctx is done (checked
-// between lines); what was encoded is flushed in every case.
-func parseLines(ctx context.Context, enc *elblog.Encoder, source string, r io.Reader, w io.Writer) (sum parseSummary, err error) {
-	start := time.Now()
-	br := bufio.NewReaderSize(r, parseReadBuffer)
-	bw := bufio.NewWriterSize(w, parseWriteBuffer)
-	defer func() {
-		if ferr := bw.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("write stdout: %w", ferr)
+// lineParser encodes the lines of its inputs as JSON lines on w, counting
+// into sum.
+type lineParser struct {
+	enc   *elblog.Encoder
+	w     *bufio.Writer
+	start time.Time
+	sum   parseSummary
+	long  []byte // a line longer than the read buffer
+	out   []byte // the event being written
+}
+
+// input is one stream of lines and how its lines are identified.
+type input struct {
+	name    string // for failures: "" for stdin, else the FILE
+	source  string // provenance identity
+	offsets bool   // positions are byte offsets (as in the pipeline), not line numbers
+}
+
+// errRead marks an error reading an input, as opposed to writing stdout or
+// being interrupted: a FILE that cannot be read does not stop the others.
+type errRead struct{ err error }
+
+func (e errRead) Error() string { return e.err.Error() }
+func (e errRead) Unwrap() error { return e.err }
+
+// stdin parses the lines of r, gzip or plain, identified by source and
+// their line number.
+func (p *lineParser) stdin(ctx context.Context, r io.Reader, source string) error {
+	content, _, err := ingest.Decompress(r)
+	if err == nil {
+		err = p.lines(ctx, content, input{source: source})
+	}
+	if re := (errRead{}); errors.As(err, &re) {
+		return fmt.Errorf("read stdin: %w", re.err)
+	}
+	return err
+}
+
+// files parses each file in turn. A file that cannot be read is named on
+// warn and the next one is read; the error returned then says how many.
+func (p *lineParser) files(ctx context.Context, names []string, warn io.Writer) error {
+	for _, name := range names {
+		p.sum.files++
+		err := p.file(ctx, name)
+		if re := (errRead{}); errors.As(err, &re) {
+			p.sum.unreadable++
+			fmt.Fprintf(warn, "elbstream parse: %s: %v\n", name, re.err)
+			continue
 		}
-		sum.elapsed = time.Since(start)
-	}()
-	var (
-		long []byte // a line longer than br's buffer
-		out  []byte // the event being written
-		done = ctx.Done()
-	)
+		if err != nil {
+			return err
+		}
+	}
+	if p.sum.unreadable > 0 {
+		return fmt.Errorf("%d of %d files could not be read to their end (named above)", p.sum.unreadable, p.sum.files)
+	}
+	return nil
+}
+
+// file parses one file, gzip or plain, with the provenance the pipeline
+// gives it: ingest.FileSource and byte offsets in the decompressed content.
+func (p *lineParser) file(ctx context.Context, name string) error {
+	f, err := os.Open(name)
+	if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+		return errRead{fmt.Errorf("%s: %w", pe.Op, pe.Err)} // the caller names the file
+	}
+	if err != nil {
+		return errRead{err}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return errRead{err}
+	}
+	if fi.IsDir() {
+		return errRead{errors.New("is a directory")}
+	}
+	source, err := ingest.FileSource(name, fi)
+	if err != nil {
+		return errRead{err}
+	}
+	content, _, err := ingest.Decompress(f)
+	if err != nil {
+		return errRead{err}
+	}
+	return p.lines(ctx, content, input{name: name, source: source, offsets: true})
+}
+
+// lines encodes every line of r. It stops at the end of r, at the first
+// read error (an errRead; the partial line before it is dropped) or write
+// error, or when ctx is done (checked between lines).
+func (p *lineParser) lines(ctx context.Context, r io.Reader, in input) error {
+	br := bufio.NewReaderSize(r, parseReadBuffer)
+	var number, offset int64 // of the line in r
+	done := ctx.Done()
 	for {
 		select {
 		case <-done:
-			return sum, fmt.Errorf("interrupted after %d lines: %w", sum.lines, ctx.Err())
+			return fmt.Errorf("interrupted after %d lines: %w", p.sum.lines, ctx.Err())
 		default:
 		}
 		line, rerr := br.ReadSlice('\n')
 		if errors.Is(rerr, bufio.ErrBufferFull) {
-			long = append(long[:0], line...)
+			p.long = append(p.long[:0], line...)
 			for errors.Is(rerr, bufio.ErrBufferFull) {
 				line, rerr = br.ReadSlice('\n')
-				long = append(long, line...)
+				p.long = append(p.long, line...)
 			}
-			line = long
+			line = p.long
+		}
+		if rerr != nil && rerr != io.EOF {
+			// A partial line before a read error is not encoded, as ingest
+			// does not send it: its end is unknown.
+			return errRead{fmt.Errorf("after %d lines: %w", number, rerr)}
 		}
 		if len(line) > 0 {
-			sum.lines++
-			sum.in += int64(len(line))
-			p := elblog.Provenance{Source: source, Position: sum.lines}
-			var outcome elblog.Outcome
-			var perr error
-			out, outcome, perr = enc.AppendJSON(out[:0], line, p)
-			switch outcome {
-			case elblog.Skipped:
-				sum.skipped++
-			case elblog.Failed:
-				if len(out) == 0 { // the encoder itself is misconfigured
-					return sum, perr
-				}
-				sum.failed++
-				sum.failures = append(sum.failures, fmt.Sprintf("line %d: %v", sum.lines, perr))
-				if len(sum.failures) > parseKeepFailures {
-					sum.failures = sum.failures[1:]
-				}
-			default:
-				sum.parsed++
+			number++
+			pos := number
+			if in.offsets {
+				pos = offset
 			}
-			if outcome != elblog.Skipped {
-				out = append(out, '\n')
-				sum.out += int64(len(out))
-				if _, werr := bw.Write(out); werr != nil {
-					return sum, fmt.Errorf("write stdout: %w", werr)
-				}
+			offset += int64(len(line))
+			if err := p.line(line, elblog.Provenance{Source: in.source, Position: pos}, in.name, number); err != nil {
+				return err
 			}
 		}
-		switch {
-		case rerr == io.EOF:
-			return sum, nil
-		case rerr != nil:
-			return sum, fmt.Errorf("read stdin: %w", rerr)
+		if rerr == io.EOF {
+			return nil
 		}
 	}
 }
 
+// line encodes and writes one line, the number-th of input name.
+func (p *lineParser) line(line []byte, prov elblog.Provenance, name string, number int64) error {
+	s := &p.sum
+	s.lines++
+	s.in += int64(len(line))
+	var outcome elblog.Outcome
+	var err error
+	p.out, outcome, err = p.enc.AppendJSON(p.out[:0], line, prov)
+	switch outcome {
+	case elblog.Skipped:
+		s.skipped++
+		return nil
+	case elblog.Failed:
+		if len(p.out) == 0 { // the encoder itself is misconfigured
+			return err
+		}
+		s.failed++
+		where := fmt.Sprintf("line %d", number)
+		if name != "" {
+			where = name + " " + where
+		}
+		s.failures = append(s.failures, where+": "+err.Error())
+		if len(s.failures) > parseKeepFailures {
+			s.failures = s.failures[1:]
+		}
+	default:
+		s.parsed++
+	}
+	p.out = append(p.out, '\n')
+	s.out += int64(len(p.out))
+	if _, err := p.w.Write(p.out); err != nil {
+		return fmt.Errorf("write stdout: %w", err)
+	}
+	return nil
+}
+
 func (s parseSummary) print(w io.Writer) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "elbstream parse: %d lines: %d events (%d parsed, %d parse failures), %d skipped (control or blank lines)",
+	b.WriteString("elbstream parse: ")
+	if s.files > 0 {
+		noun := "files"
+		if s.files == 1 {
+			noun = "file"
+		}
+		fmt.Fprintf(&b, "%d %s (%d unreadable): ", s.files, noun, s.unreadable)
+	}
+	fmt.Fprintf(&b, "%d lines: %d events (%d parsed, %d parse failures), %d skipped (control or blank lines)",
 		s.lines, s.parsed+s.failed, s.parsed, s.failed, s.skipped)
 	fmt.Fprintf(&b, "; %s in, %s out in %s", bytesize.Format(s.in), bytesize.Format(s.out), s.elapsed.Round(s.elapsed/100+1))
 	if secs := s.elapsed.Seconds(); secs > 0 && s.lines > 0 {

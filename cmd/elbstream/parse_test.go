@@ -8,10 +8,15 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/elbstream/elbstream/ingest"
 	"github.com/elbstream/elbstream/testdata/gen"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -114,7 +119,7 @@ func TestParseCommandUsage(t *testing.T) {
 		{"--format", "elb"},
 		{"--field", "novalue"},
 		{"--field", "event.id=x"},
-		{"file.log"},
+		{"--source", "x", "file.log"}, // files are identified as elbstream run identifies them
 	} {
 		if code, _, stderr := runParseCmd(t, "", args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
@@ -154,8 +159,7 @@ func TestParseLinesLong(t *testing.T) {
 		pw.CloseWithError(func() error { _, err := io.Copy(pw, &in); return err }())
 	}()
 	var out bytes.Buffer
-	var enc elblog.Encoder
-	sum, err := parseLines(context.Background(), &enc, "-", pr, &out)
+	sum, err := parseStdin(context.Background(), pr, &out)
 	if err != nil || sum.lines != int64(want) || sum.parsed != int64(want) {
 		t.Fatalf("err %v, summary %+v, want %d lines parsed", err, sum, want)
 	}
@@ -178,15 +182,166 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestParseLinesErrors(t *testing.T) {
-	var enc elblog.Encoder
 	input := strings.Repeat(awsExamples(t)[0]+"\n", 5000) // more than the write buffer
-	if _, err := parseLines(context.Background(), &enc, "-", strings.NewReader(input), failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
+	if _, err := parseStdin(context.Background(), strings.NewReader(input), failingWriter{}); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("write error: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var out bytes.Buffer
-	if _, err := parseLines(ctx, &enc, "-", strings.NewReader(input), &out); !errors.Is(err, context.Canceled) {
+	if _, err := parseStdin(ctx, strings.NewReader(input), &out); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// parseStdin runs a lineParser with the default encoder on r as stdin.
+func parseStdin(ctx context.Context, r io.Reader, w io.Writer) (parseSummary, error) {
+	var enc elblog.Encoder
+	p := lineParser{enc: &enc, w: bufio.NewWriterSize(w, parseWriteBuffer)}
+	err := p.stdin(ctx, r, "-")
+	if ferr := p.w.Flush(); err == nil {
+		err = ferr
+	}
+	return p.sum, err
+}
+
+// TestParseCommandStdinGzip: gzip on stdin is recognised by content and
+// gives the events of the plain text.
+func TestParseCommandStdinGzip(t *testing.T) {
+	plain := strings.Join(awsExamples(t), "\n") + "\n"
+	code, want, stderr := runParseCmd(t, plain)
+	if code != 0 {
+		t.Fatalf("plain: exit %d: %s", code, stderr)
+	}
+	code, got, stderr := runParseCmd(t, string(gz(t, []byte(plain))))
+	if code != 0 || got != want {
+		t.Fatalf("gzip: exit %d, %d bytes of events, want %d: %s", code, len(got), len(want), stderr)
+	}
+	// A gzip stream cut short: the lines before the cut are written, and
+	// the exit status says the input was not read to its end.
+	// the exit status says the input was not read to its end. The line
+	// the cut falls in is not written, its end being unknown.
+	long := strings.Repeat(plain, 50)
+	_, all, _ := runParseCmd(t, long)
+	code, got, stderr = runParseCmd(t, string(gz(t, []byte(long))[:1500]))
+	if code != 1 || !strings.Contains(stderr, "read stdin: after ") || !strings.Contains(stderr, "gzip: ") ||
+		got == "" || !strings.HasPrefix(all, got) || !strings.HasSuffix(got, "\n") {
+		t.Errorf("cut gzip: exit %d, %d bytes of events, stderr:\n%s", code, len(got), stderr)
+	}
+}
+
+var parseSummaryRE = regexp.MustCompile(`elbstream parse: (?:(\d+) files? \((\d+) unreadable\): )?(\d+) lines: (\d+) events \((\d+) parsed, (\d+) parse failures\), (\d+) skipped`)
+
+// parseCounts reads the counts of parse's summary: files, unreadable,
+// lines, events, parsed, failures, skipped.
+func parseCounts(t *testing.T, stderr string) (c [7]int64) {
+	t.Helper()
+	m := parseSummaryRE.FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no summary in stderr:\n%s", stderr)
+	}
+	for i := range c {
+		c[i], _ = strconv.ParseInt(m[i+1], 10, 64)
+	}
+	return c
+}
+
+// TestParseCommandFiles reads files named as arguments, gzip or plain: each
+// line gets the event.id the pipeline gives it (the file's identity and the
+// line's byte offset); a missing file and a broken gzip file are named, the
+// others read, and the counts reconcile.
+func TestParseCommandFiles(t *testing.T) {
+	dir := t.TempDir()
+	objs := runFixture(6)
+	want := writeRunFixture(t, dir, 6)
+	broken := runObject{name: "broken.log.gz", data: gen.Object(gen.ALB, 61, 200, gen.Options{}), gzip: true}
+	brokenPath := filepath.Join(dir, broken.name)
+	if err := os.WriteFile(brokenPath, broken.stored(t)[:2000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(brokenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ingest.FileSource(brokenPath, fi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var brokenWant runWant // every line of the whole object; the file holds a head of them
+	brokenWant.add(src, broken)
+
+	args := []string{"--format", "auto"}
+	for _, o := range objs[:2] {
+		args = append(args, filepath.Join(dir, o.name))
+	}
+	args = append(args, filepath.Join(dir, "missing.log"), brokenPath, filepath.Join(dir, objs[2].name))
+	code, stdout, stderr := runParseCmd(t, "", args...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
+	}
+	for _, msg := range []string{
+		"elbstream parse: " + filepath.Join(dir, "missing.log") + ": open: no such file or directory",
+		"elbstream parse: " + brokenPath + ": after ",
+		"2 of 5 files could not be read to their end",
+	} {
+		if !strings.Contains(stderr, msg) {
+			t.Errorf("stderr lacks %q:\n%s", msg, stderr)
+		}
+	}
+
+	got := runEventIDs(t, []byte(stdout))
+	fromBroken := 0
+	for id, n := range got {
+		if brokenWant.ids[id] && n == 1 {
+			delete(got, id)
+			fromBroken++
+		}
+	}
+	if fromBroken == 0 {
+		t.Error("no events from the broken file's head")
+	}
+	runCheckOnce(t, got, want.ids)
+
+	c := parseCounts(t, stderr)
+	files, unreadable, lines, events, parsed, failures, skipped := c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+	if files != 5 || unreadable != 2 || events != want.events+int64(fromBroken) || failures != want.parseFailures ||
+		lines != events+skipped || events != parsed+failures || skipped != want.control+want.empty {
+		t.Errorf("summary %v does not reconcile with %d events (%d from the broken file), %d failures, %d control and %d empty lines",
+			c, want.events+int64(fromBroken), fromBroken, want.parseFailures, want.control, want.empty)
+	}
+	if !strings.Contains(stderr, objs[1].name+" line 63: auto: at byte 0: not a load-balancer log line") {
+		t.Errorf("the failure is not named by file and line:\n%s", stderr)
+	}
+}
+
+// TestParseBinaryMatchesRun: the built binary's parse of a few files
+// writes the very events elbstream run delivers from them.
+func TestParseBinaryMatchesRun(t *testing.T) {
+	dir := t.TempDir()
+	objs := runFixture(7)
+	writeRunFixture(t, dir, 7)
+	code, fromRun, stderr := runBinary(t, "--field", "labels.env=prod", dir)
+	if code != 0 {
+		t.Fatalf("run: exit %d:\n%s", code, stderr)
+	}
+	args := []string{"parse", "--field", "labels.env=prod"}
+	for _, o := range objs {
+		args = append(args, filepath.Join(dir, o.name))
+	}
+	cmd := exec.Command(elbstreamBinary(t), args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	fromParse, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("parse: %v:\n%s", err, errb.String())
+	}
+	sorted := func(b []byte) []string {
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		slices.Sort(lines)
+		return lines
+	}
+	r, p := sorted(fromRun), sorted(fromParse)
+	if len(r) < 400 || !slices.Equal(r, p) {
+		t.Fatalf("run delivered %d events, parse wrote %d, not the same", len(r), len(p))
 	}
 }
