@@ -157,8 +157,9 @@
 // spills than its vector search saved. TestMarksMatchScalar holds the
 // bitmaps to a byte-by-byte reference. Nearly every real line is printable
 // ASCII without a backslash; such a "clean" line needs no escaping or \x
-// decoding at all, which one vectorized check decides up front (the bitmap
-// pass, or segmentio's ascii.ValidPrint), and its values are copied as
+// decoding at all, which one check decides up front (the bitmap pass;
+// without it segmentio's ascii.ValidPrint on amd64, a 32-byte SWAR loop
+// elsewhere, clean.go), and its values are copied as
 // they are (values of up to 32 bytes as one block, not through memmove), in
 // the body of the helper that writes the field, not through a further call.
 // Keys the helpers write are padded to 48 bytes and moved as one block too
@@ -169,8 +170,8 @@
 // allocates its *ParseError.
 //
 // github.com/segmentio/encoding serves where it is fastest: its
-// ascii.ValidPrint (AVX2, 32 bytes a step) is the clean-line check where
-// there are no bitmaps, 35 ns a
+// ascii.ValidPrint (AVX2, 32 bytes a step) is the clean-line check for
+// amd64 lines without bitmaps (over 8 KiB, or no AVX2), 35 ns a
 // 670-byte ALB line against 380 ns for one scalar pass doing the same checks
 // (BenchmarkClean in stage_bench_test.go; 318 ns on the Zen 3 host, where
 // its PINSRB pays the same transition: a copy with VPINSRB took 135 ns).

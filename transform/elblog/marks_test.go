@@ -113,3 +113,52 @@ func TestMarksMatchScalar(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintableMatchesScalar holds printable, the portable clean check, to
+// a byte loop: every byte value at every position of lines of 0 to 40
+// bytes, two bad bytes at once, and long random lines.
+func TestPrintableMatchesScalar(t *testing.T) {
+	want := func(b []byte) bool {
+		for _, c := range b {
+			if c < 0x20 || c > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got := printable(b); got != want(b) {
+			t.Fatalf("printable(%q) = %v", b, got)
+		}
+	}
+	for n := 0; n <= 40; n++ {
+		line := bytes.Repeat([]byte{'a'}, n)
+		check(line)
+		for i := range n {
+			for c := range 256 {
+				line[i] = byte(c)
+				check(line)
+				if i > 0 { // a bad byte after another, whose borrow or carry must not hide it
+					line[i-1] = 0x7f
+					check(line)
+					line[i-1] = 0x20
+					check(line)
+					line[i-1] = 'a'
+				}
+			}
+			line[i] = 'a'
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		line := make([]byte, r.IntN(300))
+		for i := range line {
+			line[i] = byte(0x20 + r.IntN(0x5f))
+		}
+		if len(line) > 0 && r.IntN(2) == 0 {
+			line[r.IntN(len(line))] = byte(r.IntN(256))
+		}
+		check(line)
+	}
+}
