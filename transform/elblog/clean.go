@@ -3,6 +3,7 @@ package elblog
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 
 	"github.com/segmentio/encoding/ascii"
 )
@@ -15,17 +16,17 @@ import (
 // clean line are then copied to the output as they are.
 //
 // It serves the lines the structural bitmaps do not (see marks.go): every
-// line where there is no vector kernel (arm64, -tags purego), and on amd64
-// lines over 8 KiB or on a CPU without AVX2. On amd64 it calls segmentio's
-// ascii.ValidPrint, 32 bytes per step with AVX2. Elsewhere that function's
-// portable version takes two branches per 8 bytes; printable, 32 bytes a
-// step with one branch, takes 55% of its instructions on generated ALB
-// lines (callgrind, -tags purego).
+// line where there is no vector kernel (-tags purego, architectures other
+// than amd64 and arm64), lines over 8 KiB, and on amd64 a CPU without AVX2.
+// On amd64 it calls segmentio's ascii.ValidPrint, 32 bytes per step with
+// AVX2. Elsewhere (arm64 too) that function's portable version takes two
+// branches per 8 bytes; printable, 32 bytes a step with one branch, takes
+// 55% of its instructions on generated ALB lines (callgrind, -tags purego).
 // bytes.IndexByte and bytes.Count are vectorized on both architectures.
 // Three vector passes over a 670-byte ALB line take 35 ns, one scalar pass
 // doing all three checks 380 ns (BenchmarkClean in stage_bench_test.go).
 func isClean(line []byte) (clean bool, quotes int) {
-	if haveMarksArch {
+	if haveMarksArch && runtime.GOARCH == "amd64" {
 		if !ascii.ValidPrint(line) {
 			return false, 0
 		}

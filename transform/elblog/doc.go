@@ -144,16 +144,19 @@
 // that ends it and a second walk through a table of kinds. Any other line
 // falls back to the general split and check, which also reports what is
 // wrong; TestFusedMatchesSplit holds both to the same result. On amd64
-// with AVX2, one vector pass over the line (marks_amd64.s, the package's
-// only assembly) marks every space and double quote in two bitmaps, 64
-// bytes a step, and checks on the way that the line is clean; a field's
-// end is then a shift and a trailing-zero count in one word of a bitmap.
-// The kernel is VEX-encoded throughout: one legacy-SSE MOVQ into an X
-// register, between instructions that dirtied the Y registers, cost 350 ns
-// a call on a Zen 3 host (TestMarksAsmIsVEXOnly, bench/README.md).
-// Elsewhere (arm64, -tags purego, lines over 8 KiB) fields' ends are found
-// eight bytes a step in a register (SWAR), inline in the loop: fields are
-// short, and a call to bytes.IndexByte per field cost more in calls and
+// with AVX2 and on arm64, one vector pass over the line (marks_amd64.s,
+// marks_arm64.s, the package's only assembly) marks every space and double
+// quote in two bitmaps, 64 bytes a step, and checks on the way that the
+// line is clean; a field's end is then a shift and a trailing-zero count
+// in one word of a bitmap. The AVX2 kernel is VEX-encoded throughout: one
+// legacy-SSE MOVQ into an X register, between instructions that dirtied
+// the Y registers, cost 350 ns a call on a Zen 3 host
+// (TestMarksAsmIsVEXOnly, bench/README.md). The NEON kernel is tested under
+// qemu-aarch64 (go tool task test-arm64), where it takes 9.7-15.6% of the
+// portable path's instructions off a line; its speed on arm64 hardware is
+// not measured. Elsewhere (-tags purego, other architectures, lines over
+// 8 KiB) fields' ends are found eight bytes a step in a register (SWAR),
+// inline in the loop: fields are short, and a call to bytes.IndexByte per field cost more in calls and
 // spills than its vector search saved. TestMarksMatchScalar holds the
 // bitmaps to a byte-by-byte reference. Nearly every real line is printable
 // ASCII without a backslash; such a "clean" line needs no escaping or \x

@@ -3,15 +3,15 @@ package elblog
 import "math/bits"
 
 // Structural bitmaps. Where the CPU has vector instructions (AVX2 on
-// amd64), one pass over the line marks every space and every double quote
+// amd64, NEON on arm64), one pass over the line marks every space and every double quote
 // in two bitmaps, 64 bytes a step, and checks on the way that the line is
 // clean (see isClean). Finding the end of a field is then a shift and a
 // trailing-zero count in one word of a bitmap, instead of a byte search
 // through the field: that search, mostly through long untyped fields
 // (ARNs, trace ids, user agents), was about a quarter of the parse.
 //
-// Elsewhere (other architectures, the purego build tag, lines longer than
-// maxMarked) the fields are found with the SWAR search (fieldEnd) and the
+// Elsewhere (other architectures, the purego build tag, amd64 without
+// AVX2, lines longer than maxMarked) the fields are found with the SWAR search (fieldEnd) and the
 // line is checked by isClean. TestMarksMatchScalar holds the bitmaps to a
 // byte-by-byte reference, and TestFusedMatchesSplit runs every line both
 // ways.
@@ -51,11 +51,11 @@ func (m *marks) mark(line []byte) (ok, clean bool, quotes int) {
 	}
 	var dirty bool
 	if n >= 64 {
-		quotes, dirty = marksAVX2(&line[0], n, &m.bm[0][0], &m.bm[1][0])
+		quotes, dirty = marksVec(&line[0], n, &m.bm[0][0], &m.bm[1][0])
 	} else { // a short line: padded to one block
 		m.pad = padding
 		copy(m.pad[:], line)
-		quotes, dirty = marksAVX2(&m.pad[0], 64, &m.bm[0][0], &m.bm[1][0])
+		quotes, dirty = marksVec(&m.pad[0], 64, &m.bm[0][0], &m.bm[1][0])
 	}
 	// Bits past the line are zero in its last word; when len(line) starts
 	// a word, that word is zeroed too, so that end finds nothing there.

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// func marksAVX2(p *byte, n int, sp, qt *uint64) (quotes int, dirty bool)
+// func marksVec(p *byte, n int, sp, qt *uint64) (quotes int, dirty bool)
 //
 // For the n bytes at p (n >= 64): bit k of sp[w] is set when byte 64w+k is
 // a space, of qt[w] when it is a double quote; ceil(n/64) words of each are
@@ -20,7 +20,7 @@
 // SSE/AVX transition, not of the work (BenchmarkMarks). On the Zen 4 host
 // of earlier runs adding the kernel made lines faster, so it paid far less
 // there. TestMarksAsmIsVEXOnly keeps the kernel VEX-only.
-TEXT ·marksAVX2(SB), NOSPLIT, $0-41
+TEXT ·marksVec(SB), NOSPLIT, $0-41
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), DX
 	MOVQ sp+16(FP), DI

@@ -1,4 +1,4 @@
-//go:build !amd64 || purego
+//go:build (!amd64 && !arm64) || purego
 
 package elblog
 
@@ -8,6 +8,6 @@ const haveMarksArch = false
 
 var haveMarks = false
 
-func marksAVX2(p *byte, n int, sp, qt *uint64) (int, bool) {
+func marksVec(p *byte, n int, sp, qt *uint64) (int, bool) {
 	panic("elblog: no vector implementation of marks")
 }
