@@ -86,18 +86,12 @@ func (c *checkpointFlags) open(ctx context.Context, fs *flag.FlagSet, needStream
 	if c.stream == "" {
 		return store, nil, nil
 	}
-	s, err := openStream(ctx, c.stream)
+	s, err := openExistingStream(ctx, c.stream)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
 	}
 	return store, s, nil
-}
-
-func usageError(fs *flag.FlagSet, msg string) error {
-	fmt.Fprintf(fs.Output(), "elbstream %s: %s\n\n", fs.Name(), msg)
-	fs.Usage()
-	return errUsage
 }
 
 // shardRow is one line of `checkpoints list`.

@@ -36,13 +36,66 @@ func newFlags(name, synopsis, about string, io stdio) *flag.FlagSet {
 // line from its ELBSTREAM_<FLAG> environment variable, so that Lambda
 // functions and containers are configured by environment alone.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return errUsage
+	if err := parseOnce(fs, args); err != nil {
+		return err
 	}
 	return applyEnv(fs, os.LookupEnv)
+}
+
+// parseOnce is fs.Parse that prints the whole usage only for --help: a
+// wrong flag gets the flag package's one-line reason and a pointer to
+// --help, not a screenful that hides the reason.
+func parseOnce(fs *flag.FlagSet, args []string) error {
+	full := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = full
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		full()
+		return errHelp
+	case err != nil:
+		helpHint(fs)
+		return errUsage
+	}
+	return nil
+}
+
+// usageError reports a command line that parsed but makes no sense, in one
+// line, and points to --help.
+func usageError(fs *flag.FlagSet, msg string) error {
+	fmt.Fprintf(fs.Output(), "elbstream %s: %s\n", fs.Name(), msg)
+	helpHint(fs)
+	return errUsage
+}
+
+func helpHint(fs *flag.FlagSet) {
+	fmt.Fprintf(fs.Output(), "Run 'elbstream %s --help' for usage.\n", fs.Name())
+}
+
+// parseInterspersed parses flags placed before, between and after the
+// positional arguments (`elbstream run logs/ --to beats://…`), which the
+// flag package alone stops at, and returns those arguments. Everything after
+// "--" is an argument. Flags not given come from ELBSTREAM_<FLAG>, as
+// parseFlags does.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var sources []string
+	for {
+		if err := parseOnce(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			sources = append(sources, rest...)
+			break
+		}
+		sources = append(sources, rest[0])
+		args = rest[1:]
+	}
+	return sources, applyEnv(fs, os.LookupEnv)
 }
 
 func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {

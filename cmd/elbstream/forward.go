@@ -154,7 +154,7 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 		}
 	}
 
-	s, err := openStream(ctx, *from)
+	s, err := openExistingStream(ctx, *from)
 	if err != nil {
 		return err
 	}

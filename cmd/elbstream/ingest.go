@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -110,13 +109,12 @@ func ingestList(l listFlag) []string {
 
 func runIngest(ctx context.Context, args []string, io stdio) error {
 	fs, f := newIngestFlags(io)
-	if err := parseFlags(fs, args); err != nil {
+	sources, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if f.stream == "" || fs.NArg() == 0 {
-		fmt.Fprintln(io.err, "ingest: want --stream URL and at least one SOURCE")
-		fs.Usage()
-		return errUsage
+	if f.stream == "" || len(sources) == 0 {
+		return usageError(fs, "want --stream URL and at least one SOURCE")
 	}
 	if err := checkProgressMode(f.progress); err != nil {
 		return err
@@ -129,7 +127,7 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 
 	in := &ingest.Ingester{Stream: s, Config: f.config()}
 	var lister ingest.ObjectLister
-	for _, src := range fs.Args() {
+	for _, src := range sources {
 		if strings.HasPrefix(src, "s3://") {
 			c, err := newS3Client(ctx)
 			if err != nil {
@@ -144,7 +142,7 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 	run := in.Start(ctx)
 	stop := showIngestProgress(io.err, f.progress, run.Stats(), began)
 	var sourceErrs []error
-	for _, src := range fs.Args() {
+	for _, src := range sources {
 		if err := ingestSource(ctx, run, lister, in.Config.Filter, src); err != nil {
 			sourceErrs = append(sourceErrs, err)
 			run.Stats().Error(err)
@@ -210,7 +208,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 
 // newS3Client builds an S3 client from the SDK's default chain.
 func newS3Client(ctx context.Context) (*ingest.S3Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}
@@ -281,7 +279,7 @@ func buildIngestLambda(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := loadAWSConfig(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS configuration: %w", err)
 	}

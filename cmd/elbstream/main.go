@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -54,7 +55,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case errors.Is(err, errHelp):
 		return 0
 	default:
-		fmt.Fprintf(stderr, "elbstream %s: %v\n", cmd.name, err)
+		// Joined errors (several sources failed, …) are one per line,
+		// each line with the command's name, so none reads as orphaned.
+		for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+			fmt.Fprintf(stderr, "elbstream %s: %s\n", cmd.name, line)
+		}
 		return 1
 	}
 }

@@ -17,6 +17,9 @@ import (
 var (
 	streamOpeners     = map[string]func(ctx context.Context, u *url.URL) (stream.Stream, error){}
 	checkpointOpeners = map[string]func(ctx context.Context, u *url.URL) (checkpoint.Store, error){}
+	// streamExists, for backends whose opener creates what is missing,
+	// tells whether the stream is there already (see openExistingStream).
+	streamExists = map[string]func(u *url.URL) error{}
 )
 
 // openStream opens a stream URL: kinesis://NAME, a Kinesis stream ARN, or
@@ -34,6 +37,20 @@ func openStream(ctx context.Context, raw string) (stream.Stream, error) {
 		return nil, fmt.Errorf("stream %q: unknown scheme %q (want %s)", raw, u.Scheme, schemes(streamOpeners))
 	}
 	return open(ctx, u)
+}
+
+// openExistingStream is openStream for a stream to read from: where
+// opening would create a missing stream (local://), it fails instead, so a
+// mistyped --from is an error rather than an empty stream read to its end.
+func openExistingStream(ctx context.Context, raw string) (stream.Stream, error) {
+	if u, err := parseURL(raw); err == nil {
+		if exists := streamExists[u.Scheme]; exists != nil {
+			if err := exists(u); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return openStream(ctx, raw)
 }
 
 // openCheckpoints opens a checkpoint store URL: local://PATH or

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/elbstream/elbstream/stream/checkpoint"
 	"github.com/elbstream/elbstream/stream/checkpoint/dynamodb"
 	"github.com/elbstream/elbstream/stream/checkpoint/local"
@@ -40,7 +38,7 @@ func init() {
 				return nil, fmt.Errorf("checkpoints dynamodb://%s: unknown option %q (want create=true)", u.Opaque, k)
 			}
 		}
-		cfg, err := config.LoadDefaultConfig(ctx)
+		cfg, err := loadAWSConfig(ctx, true)
 		if err != nil {
 			return nil, fmt.Errorf("checkpoints dynamodb://%s: load AWS configuration: %w", u.Opaque, err)
 		}

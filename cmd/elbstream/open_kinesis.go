@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-
-	"github.com/aws/aws-sdk-go-v2/config"
+	"strings"
 
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kinesis"
@@ -20,7 +19,8 @@ func init() {
 		if u.RawQuery != "" {
 			return nil, fmt.Errorf("stream kinesis://%s: unexpected options %q (kinesis:// takes none)", u.Opaque, u.RawQuery)
 		}
-		cfg, err := config.LoadDefaultConfig(ctx)
+		// An ARN names its region; a bare name needs one configured.
+		cfg, err := loadAWSConfig(ctx, !strings.HasPrefix(u.Opaque, "arn:"))
 		if err != nil {
 			return nil, fmt.Errorf("stream kinesis://%s: load AWS configuration: %w", u.Opaque, err)
 		}

@@ -20,17 +20,19 @@ import (
 func init() {
 	register(&command{
 		name:    "parse",
-		summary: "parse load-balancer log lines on stdin into JSON events on stdout",
+		summary: "parse load-balancer log lines (files, directories or stdin) into JSON events on stdout",
 		run:     runParse,
 	})
 }
 
 const parseAbout = `
-Reads CLB, ALB, ALB connection and NLB log lines from each FILE, or from
-stdin when there is none (gzip or plain, recognised by content; any line
-length), writes one JSON event per line on stdout, and a summary on stderr:
-lines, events, parse failures, skipped control lines, and the last few
-failures.
+Reads CLB, ALB, ALB connection and NLB log lines from each FILE (a
+directory: every file under it, recursively, in lexical order, as
+elbstream run reads it; "-": stdin), or from stdin when there is none (gzip
+or plain, recognised by content; any line length), writes one JSON event
+per line on stdout, and a summary on stderr: lines, events, parse failures,
+skipped control lines, and the last few failures. Flags may come before,
+between or after the FILEs.
 
 A line that does not parse is still an event, with event.original,
 error.message and tags ["_elbparsefailure"]. AWS's control lines ("Enable
@@ -50,15 +52,24 @@ func runParse(ctx context.Context, args []string, io stdio) error {
 	var ef transformEncoderFlags
 	ef.register(fs)
 	source := fs.String("source", "-", "identity of stdin's input for event.id (the `NAME` of the object the lines come from); a line's position is its line number")
-	if err := parseFlags(fs, args); err != nil {
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
 	enc, err := ef.encoder()
 	if err != nil {
 		return usageError(fs, err.Error())
 	}
-	files := fs.Args()
-	if len(files) > 0 && flagGiven(fs, "source") {
+	stdinNamed := 0
+	for _, f := range files {
+		if f == "-" {
+			stdinNamed++
+		}
+	}
+	if stdinNamed > 1 {
+		return usageError(fs, `"-" (stdin) given more than once`)
+	}
+	if len(files) > 0 && stdinNamed == 0 && flagGiven(fs, "source") {
 		return usageError(fs, "--source names stdin's input: a FILE is identified by its path, size and modification time, as elbstream run identifies it")
 	}
 
@@ -66,7 +77,7 @@ func runParse(ctx context.Context, args []string, io stdio) error {
 	if len(files) == 0 {
 		err = p.stdin(ctx, io.in, *source)
 	} else {
-		err = p.files(ctx, files, io.err)
+		err = p.files(ctx, files, io.in, *source, io.err)
 	}
 	if ferr := p.w.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("write stdout: %w", ferr)
@@ -141,16 +152,58 @@ func (p *lineParser) stdin(ctx context.Context, r io.Reader, source string) erro
 	return err
 }
 
-// files parses each file in turn. A file that cannot be read is named on
-// warn and the next one is read; the error returned then says how many.
-func (p *lineParser) files(ctx context.Context, names []string, warn io.Writer) error {
-	for _, name := range names {
+// files parses each file in turn: a directory's files recursively, in
+// lexical order (skipping what elbstream run skips, such as AWS's
+// ELBAccessLogTestFile), and "-" as stdin, identified by source. A file
+// that cannot be read is named on warn and the next one is read; the error
+// returned then says how many.
+func (p *lineParser) files(ctx context.Context, names []string, stdin io.Reader, source string, warn io.Writer) error {
+	one := func(name string) error {
 		p.sum.files++
-		err := p.file(ctx, name)
+		var err error
+		if name == "-" {
+			var content io.Reader
+			if content, _, err = ingest.Decompress(stdin); err != nil {
+				err = errRead{err}
+			} else {
+				err = p.lines(ctx, content, input{name: "stdin", source: source})
+			}
+		} else {
+			err = p.file(ctx, name)
+		}
 		if re := (errRead{}); errors.As(err, &re) {
 			p.sum.unreadable++
+			if name == "-" {
+				name = "stdin"
+			}
 			fmt.Fprintf(warn, "elbstream parse: %s: %v\n", name, re.err)
-			continue
+			return nil
+		}
+		return err
+	}
+	for _, name := range names {
+		var err error
+		if fi, serr := os.Stat(name); name != "-" && serr == nil && fi.IsDir() {
+			var stop error // what stopped the walk from its callback
+			werr := ingest.WalkFiles(name, ingest.Filter{}, func(path, skip string) error {
+				if skip == "" {
+					stop = one(path)
+				}
+				if stop == nil {
+					stop = ctx.Err()
+				}
+				return stop
+			})
+			err = stop
+			if werr != nil && stop == nil {
+				// The walk itself failed: a directory under name could
+				// not be read. What was found before it was parsed.
+				p.sum.files++
+				p.sum.unreadable++
+				fmt.Fprintf(warn, "elbstream parse: %v\n", werr)
+			}
+		} else {
+			err = one(name)
 		}
 		if err != nil {
 			return err

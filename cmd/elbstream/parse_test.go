@@ -345,3 +345,67 @@ func TestParseBinaryMatchesRun(t *testing.T) {
 		t.Fatalf("run delivered %d events, parse wrote %d, not the same", len(r), len(p))
 	}
 }
+
+// TestParseCommandDirAndStdin: a directory is read recursively as run reads
+// it (the ELBAccessLogTestFile skipped), "-" reads stdin among the FILEs
+// with --source naming it, and flags after the FILEs apply.
+func TestParseCommandDirAndStdin(t *testing.T) {
+	dir := t.TempDir()
+	want := writeRunFixture(t, filepath.Join(dir, "nested", "deeper"), 8)
+	testFile := filepath.Join(dir, ingest.ELBTestFile)
+	if err := os.WriteFile(testFile, []byte("Enable AccessLog for ELB: my-clb at 2024-03-01T00:00:00.000Z\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdinLines := gen.New(gen.CLB, 81, gen.Options{}).Lines(7)
+	var stdin strings.Builder
+	for _, l := range stdinLines {
+		stdin.Write(l)
+		stdin.WriteByte('\n')
+	}
+	_, alone, _ := runParseCmd(t, stdin.String(), "--source", "s3://b/k.log")
+	stdinIDs := runEventIDs(t, []byte(alone))
+	if len(stdinIDs) != len(stdinLines) {
+		t.Fatalf("stdin alone: %d ids for %d lines", len(stdinIDs), len(stdinLines))
+	}
+
+	code, stdout, stderr := runParseCmd(t, stdin.String(), dir, "-", "--source", "s3://b/k.log", "--field", "labels.env=prod")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got := runEventIDs(t, []byte(stdout))
+	for id := range stdinIDs {
+		if got[id] != 1 {
+			t.Errorf("stdin's event %s delivered %d times, want once", id, got[id])
+		}
+		delete(got, id)
+	}
+	runCheckOnce(t, got, want.ids)
+	if n, m := strings.Count(stdout, `"labels":{"env":"prod"}`), strings.Count(stdout, "\n"); n != m {
+		t.Errorf("--field after the FILEs: %d of %d events have the label", n, m)
+	}
+	if c := parseCounts(t, stderr); c[0] != 4 || c[1] != 0 {
+		t.Errorf("summary counts %d files (%d unreadable), want 4 (3 under the directory, stdin) and 0:\n%s", c[0], c[1], stderr)
+	}
+}
+
+// TestParseCommandUsageIsShort: a wrong command line is told in one line
+// and a pointer to --help, not the whole usage; --help prints it all.
+func TestParseCommandUsageIsShort(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bogus"},
+		{"--schema", "nope"},
+		{"--field", "source.ip=1"},
+		{"-", "-"},
+		{"--source", "x", "file.log"},
+	} {
+		code, _, stderr := runParseCmd(t, "", args...)
+		if code != 2 || strings.Contains(stderr, "Usage:") || strings.Count(stderr, "\n") != 2 ||
+			!strings.HasSuffix(stderr, "Run 'elbstream parse --help' for usage.\n") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"parse", "--help"}, strings.NewReader(""), &out, &errb); code != 0 || !strings.Contains(errb.String(), "Usage: elbstream parse") {
+		t.Errorf("--help: exit %d, stderr:\n%s", code, errb.String())
+	}
+}

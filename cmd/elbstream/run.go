@@ -113,6 +113,9 @@ const (
 	// skipIngested is the reason counted for a source a kept data
 	// directory already ingested completely.
 	skipIngested = "already-ingested"
+	// skipNamedTwice is the reason counted for a file or object that this
+	// run's SOURCE arguments name more than once (`run logs logs/a.log`).
+	skipNamedTwice = "named-twice"
 	// runOwner is the lease owner of both consumers. The data directory's
 	// files are locked by the process that has them open, so a lease
 	// held in them can only be this process's or a dead one's: a fixed
@@ -200,33 +203,6 @@ func runRun(ctx context.Context, args []string, io stdio) error {
 	return p.run(ctx, sources)
 }
 
-// parseInterspersed parses flags placed before, between and after the
-// sources (`elbstream run logs/ --to beats://…`), which the flag package
-// alone stops at, and returns the sources. Everything after "--" is a
-// source. Flags not given come from ELBSTREAM_<FLAG>, as parseFlags does.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var sources []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, errHelp
-			}
-			return nil, errUsage
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			sources = append(sources, rest...)
-			break
-		}
-		sources = append(sources, rest[0])
-		args = rest[1:]
-	}
-	return sources, applyEnv(fs, os.LookupEnv)
-}
-
 // pipeline is one `run`: the embedded streams, the checkpoint store, the
 // output and the stages between them.
 type pipeline struct {
@@ -242,11 +218,12 @@ type pipeline struct {
 	store       checkpoint.Store
 	out         output.Output
 	ledger      *ledger
+	named       map[string]bool // the files and objects this run took up
 	closers     []io.Closer
 }
 
 func openPipeline(ctx context.Context, dir string, f *runFlags, enc elblog.Encoder, io stdio) (p *pipeline, err error) {
-	p = &pipeline{io: io, dir: dir, kept: f.data != "", flags: f, enc: enc,
+	p = &pipeline{io: io, dir: dir, kept: f.data != "", flags: f, enc: enc, named: map[string]bool{},
 		log: slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	defer func() {
 		if err != nil {
@@ -361,7 +338,9 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	if p.resuming {
 		if err := p.resume(ctx, &rep); err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted while delivering what a previous run left undelivered; it stays in %s for the next run", p.dir)
+				fmt.Fprintf(p.io.err, "run: interrupted while resuming: %d events delivered, %d raw lines transformed of what a previous run had left undelivered; no SOURCE was read\n",
+					rep.resumedEvents, rep.resumedLines)
+				return fmt.Errorf("interrupted while delivering what a previous run left undelivered; the rest stays in %s for the next run", p.dir)
 			}
 			return err
 		}
@@ -464,18 +443,23 @@ func (p *pipeline) resume(ctx context.Context, rep *runReport) error {
 	if err != nil {
 		return err
 	}
-	if err := stage.Run(ctx, p.transformConfig(true)); err != nil {
-		return fmt.Errorf("resume: %w", err)
-	}
-	fwd := p.newForwarder()
-	if err := fwd.Run(ctx, p.forwardConfig(true)); err != nil {
+	err = stage.Run(ctx, p.transformConfig(true))
+	rep.resumedLines = stage.Stats().Snapshot().Lines
+	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rep.resumedLines = stage.Stats().Snapshot().Lines
+	fwd := p.newForwarder()
+	err = fwd.Run(ctx, p.forwardConfig(true))
 	rep.resumedEvents = fwd.Metrics().Snapshot().EventsAcked
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	// Tips so far are delivered; this run's drain waits only for its own.
 	p.raw.Reset()
 	p.events.Reset()
@@ -503,11 +487,14 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		}
 		if key != "" && !strings.HasSuffix(key, "/") {
 			t := ingest.Task{Object: ingest.Object{Bucket: bucket, Key: key}}
-			if p.ingested(ctx, s3c, &t.Object) {
+			switch {
+			case p.namedTwice("s3://" + bucket + "/" + key):
+				run.Skip(t, t.String(), skipNamedTwice)
+			case p.ingested(ctx, s3c, &t.Object):
 				run.Skip(t, t.String(), skipIngested)
-				return nil
+			default:
+				run.Object(t)
 			}
-			run.Object(t)
 			return nil
 		}
 		return lister.ListObjects(ctx, bucket, key, func(o ingest.Object) error {
@@ -515,6 +502,8 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			switch {
 			case filter.Skip(o.Key) != "":
 				run.Skip(t, o.String(), filter.Skip(o.Key))
+			case p.namedTwice("s3://" + o.Bucket + "/" + o.Key):
+				run.Skip(t, o.String(), skipNamedTwice)
 			case p.ingested(ctx, s3c, &t.Object):
 				run.Skip(t, o.String(), skipIngested)
 			default:
@@ -528,11 +517,15 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		return err
 	}
 	file := func(path string, fi os.FileInfo) {
-		if id, err := ingest.FileSource(path, fi); err == nil && !p.flags.reingest && p.ledger.has(id) {
+		id, err := ingest.FileSource(path, fi)
+		switch {
+		case err == nil && p.namedTwice(id):
+			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipNamedTwice)
+		case err == nil && !p.flags.reingest && p.ledger.has(id):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipIngested)
-			return
+		default:
+			run.File(path)
 		}
-		run.File(path)
 	}
 	if !fi.IsDir() {
 		file(src, fi)
@@ -551,6 +544,16 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		file(path, fi)
 		return ctx.Err()
 	})
+}
+
+// namedTwice reports whether this run took up the file or object id (a
+// file's provenance identity, or s3://bucket/key) before, and notes it.
+func (p *pipeline) namedTwice(id string) bool {
+	if p.named[id] {
+		return true
+	}
+	p.named[id] = true
+	return false
 }
 
 // ingested reports whether the ledger holds o's content (bucket, key and

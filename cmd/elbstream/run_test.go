@@ -413,6 +413,44 @@ func TestRunUsage(t *testing.T) {
 	if code, _, stderr := runMain(t, filepath.Join(t.TempDir(), "nope")); code != 1 || !strings.Contains(stderr, "no such file") {
 		t.Errorf("missing source: exit %d; stderr:\n%s", code, stderr)
 	}
+	// Several errors: after the summary ("run: error: …" lines), each on
+	// its own line, each with the command's name.
+	dir := t.TempDir()
+	code, _, stderr := runMain(t, filepath.Join(dir, "nope1"), filepath.Join(dir, "nope2"))
+	named := 0
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "no such file") && !strings.HasPrefix(line, "run: error: ") {
+			if !strings.HasPrefix(line, "elbstream run: ") {
+				t.Errorf("error line without the command's name: %q", line)
+			}
+			named++
+		}
+	}
+	if code != 1 || named != 2 {
+		t.Errorf("two missing sources: exit %d, %d error lines; stderr:\n%s", code, named, stderr)
+	}
+}
+
+// TestRunSourceNamedTwice: a file named twice, directly or through its
+// directory, is read once and the other mentions are counted as skipped.
+func TestRunSourceNamedTwice(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	objs := runFixture(9)
+	srcs := writeRunFiles(t, logs, objs...)
+	var want runWant
+	for i, o := range objs {
+		want.add(srcs[i], o)
+	}
+	code, stdout, stderr := runMain(t, logs, filepath.Join(logs, objs[1].name), logs+"/.")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	runCheckOnce(t, runEventIDs(t, stdout), want.ids)
+	runCheckSummary(t, stderr, want)
+	if !strings.Contains(stderr, "named-twice 4") {
+		t.Errorf("want 4 mentions skipped as named-twice; stderr:\n%s", stderr)
+	}
 }
 
 // TestRunSample generates the samples and delivers all of them.

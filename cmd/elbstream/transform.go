@@ -117,7 +117,7 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 		return usageError(fs, err.Error())
 	}
 
-	raw, err := openStream(ctx, *from)
+	raw, err := openExistingStream(ctx, *from)
 	if err != nil {
 		return err
 	}

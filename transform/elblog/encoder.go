@@ -37,6 +37,13 @@ func (o Outcome) String() string {
 // ErrConfig is wrapped by the errors Init returns for an invalid Encoder.
 var ErrConfig = errors.New("elblog: invalid encoder configuration")
 
+// configError is a configuration error: its message is the one line saying
+// what is wrong, and it is ErrConfig to errors.Is.
+type configError struct{ err error }
+
+func (e configError) Error() string   { return e.err.Error() }
+func (e configError) Unwrap() []error { return []error{ErrConfig, e.err} }
+
 // Encoder turns log lines into JSON events. The zero value parses every
 // format (detected per line) into ECS events. Set the exported fields before
 // the first call and do not change them afterwards.
@@ -68,16 +75,16 @@ func (e *Encoder) Init() error {
 	}
 	e.ready = true
 	if int(e.Format) >= len(formatNames) {
-		e.initErr = errors.Join(ErrConfig, errors.New("elblog: unknown format "+e.Format.String()))
+		e.initErr = configError{errors.New("elblog: unknown format " + e.Format.String())}
 		return e.initErr
 	}
 	if int(e.Schema) >= len(schemaNames) {
-		e.initErr = errors.Join(ErrConfig, errors.New("elblog: unknown schema "+e.Schema.String()))
+		e.initErr = configError{errors.New("elblog: unknown schema " + e.Schema.String())}
 		return e.initErr
 	}
 	s, err := compileStatic(e.Schema, e.Fields)
 	if err != nil {
-		e.initErr = errors.Join(ErrConfig, err)
+		e.initErr = configError{err}
 		return e.initErr
 	}
 	e.static = s
