@@ -347,3 +347,54 @@ func TestDeadlines(t *testing.T) {
 		t.Errorf("without an invoker: %v, %v; want no deadlines", stopAt, writeBy)
 	}
 }
+
+// TestContinuationKeepsTheFilter: objects the filter rejects, announced
+// after one the deadline cuts short, are skipped by the invocation that
+// saw them, not handed to the continuation, which does not filter.
+func TestContinuationKeepsTheFilter(t *testing.T) {
+	s := newLocalStream(t, local.Options{MaxRecordBytes: 64 << 10})
+	f := newFakeS3(t, logBucket)
+	g := newLogGen(10)
+	objs := []Object{
+		f.put(logBucket, "AWSLogs/b.log", lines(10000, g.alb, "\n")),
+		f.put(logBucket, "AWSLogs/1/"+ELBTestFile, []byte("Enable AccessLog for ELB: x\n")),
+		f.put(logBucket, "processed/out.log", []byte("written by another tool\n")),
+	}
+	inv := new(captured)
+	h := &Handler{
+		Ingester: &Ingester{Stream: s, Objects: &S3Client{Client: f.client},
+			Config: Config{SafetyMargin: 20 * time.Second, Filter: Filter{ExcludePrefixes: []string{"processed/"}}}},
+		Invoker: inv, Logger: discardLogger(), Metrics: &bytes.Buffer{},
+		clock: steppingClock(time.Second),
+	}
+	out, err := h.Handle(lambdaContext(t, time.Minute), s3Event(t, "ObjectCreated:Put", objs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := out.(Summary); sum.Skipped[SkipTestFile] != 1 || sum.Skipped[SkipPrefix] != 1 {
+		t.Errorf("skipped %v, want the test file and the excluded prefix", sum.Skipped)
+	}
+	c := inv.continuation(t)
+	if len(c.Tasks) != 1 || c.Tasks[0].Key != "AWSLogs/b.log" || c.Tasks[0].Offset == 0 {
+		t.Fatalf("continuation tasks %+v, want only the cut object, from where it stopped", c.Tasks)
+	}
+	h.clock = nil
+	payload, _ := c.MarshalEvent()
+	if _, err := h.Handle(lambdaContext(t, time.Minute), payload); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, recs := range readAll(t, s) {
+		for _, r := range recs {
+			kplDecode(t, r.Data, func(source string, _ int64, text string) {
+				if !strings.Contains(source, "AWSLogs/b.log") {
+					t.Errorf("a filtered object's line on the stream: %s %q", source, text)
+				}
+				n++
+			})
+		}
+	}
+	if n != 10000 {
+		t.Errorf("%d lines on the stream, want the cut object's 10000", n)
+	}
+}

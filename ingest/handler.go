@@ -139,16 +139,19 @@ func (inv *invocation) read() {
 		}
 		inv.started[i] = true
 		for _, t := range tasks[i] {
+			// Filtered here, before a deadline stop passes the task on:
+			// a continuation's tasks were filtered by the invocation that
+			// handed them over, and are not filtered again.
 			var skip string
 			if t.Offset == 0 && inv.ev.Kind != KindContinuation {
 				skip = filter.Skip(t.Key)
 			}
 			switch {
+			case skip != "":
+				inv.results[i] = append(inv.results[i], inv.run.Skip(t, t.Object.String(), skip))
 			case inv.run.Stopped():
 				inv.rest = append(inv.rest, t)
 				inv.unstarted[i] = true
-			case skip != "":
-				inv.results[i] = append(inv.results[i], inv.run.Skip(t, t.Object.String(), skip))
 			default:
 				inv.results[i] = append(inv.results[i], inv.run.Object(t))
 			}
