@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -35,7 +36,7 @@ func Decompress(r io.Reader) (content io.Reader, gzipped bool, err error) {
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
-		return nil, true, fmt.Errorf("gzip: %w", err)
+		return nil, true, gzipError(err)
 	}
 	return gzipErrors{zr}, true, nil
 }
@@ -47,9 +48,18 @@ type gzipErrors struct{ r *gzip.Reader }
 func (g gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	if err != nil && !errors.Is(err, io.EOF) {
-		err = fmt.Errorf("gzip: %w", err)
+		err = gzipError(err)
 	}
 	return n, err
+}
+
+// gzipError prefixes err with "gzip: " unless it says so already, as the
+// gzip package's own errors do ("gzip: invalid header").
+func gzipError(err error) error {
+	if strings.HasPrefix(err.Error(), "gzip: ") {
+		return err
+	}
+	return fmt.Errorf("gzip: %w", err)
 }
 
 // discard reads and drops the first n bytes of content, which must end on

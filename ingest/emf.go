@@ -41,6 +41,7 @@ func WriteEMF(w io.Writer, namespace string, s Summary, took time.Duration, now 
 	}{
 		{"Objects", "Count", s.Objects},
 		{"FailedObjects", "Count", s.FailedObjects},
+		{"Errors", "Count", s.ErrorCount},
 		{"ContinuedObjects", "Count", s.Continued},
 		{"SkippedObjects", "Count", s.SkippedTotal()},
 		{"Lines", "Count", s.Lines},

@@ -48,18 +48,41 @@ func (r *Run) File(path string) *Result {
 // WalkFiles calls fn for every regular file under root, recursively, in
 // lexical order, with the file's path and the reason filter skips it (""
 // to read it). The filter sees the path relative to root, with '/'
-// separators. fn's error stops the walk and is returned.
+// separators. Symbolic links are followed to files, and root may be one to
+// a directory; a link to a directory below root is not followed (it could
+// loop) and, like anything else that is not a regular file (a FIFO, a
+// socket, a broken link), is passed to fn with its reason, so that it is
+// counted rather than silently passed over. fn's error stops the walk and
+// is returned.
 func WalkFiles(root string, filter Filter, fn func(path, skip string) error) error {
-	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	walkRoot := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator) // walk the link's target
+	}
+	return filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
 		}
 		rel, err := filepath.Rel(root, path)
 		if err != nil {
 			return err
+		}
+		typ := d.Type()
+		if typ&fs.ModeSymlink != 0 {
+			fi, err := os.Stat(path)
+			switch {
+			case err != nil:
+				return fn(path, SkipNotRegular)
+			case fi.IsDir():
+				return fn(path, SkipLinkedDir)
+			}
+			typ = fi.Mode().Type()
+		}
+		if !typ.IsRegular() {
+			return fn(path, SkipNotRegular)
 		}
 		return fn(path, filter.Skip(filepath.ToSlash(rel)))
 	})

@@ -19,6 +19,12 @@ const (
 	SkipSuffix = "suffix"
 	// SkipFolder: a zero-byte "folder" key ending in '/'.
 	SkipFolder = "folder"
+	// SkipNotRegular: a path under a directory being read that is not a
+	// regular file (a FIFO, a socket, a device, a broken symbolic link).
+	SkipNotRegular = "not-a-regular-file"
+	// SkipLinkedDir: a symbolic link to a directory, under a directory
+	// being read; it is not followed, since it could lead back up.
+	SkipLinkedDir = "linked-directory"
 	// SkipMissing: the object was deleted before it could be read.
 	SkipMissing = "missing"
 	// SkipTestEvent: S3's s3:TestEvent, sent when a notification is

@@ -274,7 +274,7 @@ func (h *Handler) report(ctx context.Context, kind Kind, run *Run, began time.Ti
 		attrs = append(attrs, slog.String("requestId", lc.AwsRequestID))
 	}
 	level := slog.LevelInfo
-	if err != nil || s.FailedObjects > 0 {
+	if err != nil || s.FailedObjects > 0 || s.ErrorCount > 0 {
 		level = slog.LevelError
 	}
 	if err != nil {

@@ -513,3 +513,31 @@ func TestS3BodyReopensAfterBreak(t *testing.T) {
 		t.Errorf("err = %v, want unexpected EOF", err)
 	}
 }
+
+// TestHandlerUndecodableMessageIsAnError: an SQS message that is not a
+// notification fails only itself, and the invocation says so where alarms
+// look: an ERROR log line and the Errors metric, though no object failed.
+func TestHandlerUndecodableMessageIsAnError(t *testing.T) {
+	s := newLocalStream(t, local.Options{})
+	f := newFakeS3(t, logBucket)
+	goodObj := f.put(logBucket, "good.log", lines(10, newLogGen(5).alb, "\n"))
+	var logs, metrics bytes.Buffer
+	h := &Handler{Ingester: &Ingester{Stream: s, Objects: &S3Client{Client: f.client}}, Logger: newJSONLogger(&logs), Metrics: &metrics}
+	out, err := h.Handle(context.Background(), sqsEvent(t, s3Event(t, "ObjectCreated:Put", goodObj), []byte("not json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := out.(events.SQSEventResponse); len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "msg-1" {
+		t.Errorf("batch item failures %+v, want msg-1", resp.BatchItemFailures)
+	}
+	if !strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("log line not at ERROR: %s", logs.String())
+	}
+	if sum := summaryFromLog(t, &logs); sum.ErrorCount != 1 || sum.FailedObjects != 0 || sum.Objects != 1 {
+		t.Errorf("summary %+v: want 1 error, 0 failed objects, 1 object", sum)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(metrics.Bytes(), &doc); err != nil || doc["Errors"] != 1.0 {
+		t.Errorf("EMF document %s (%v): want Errors 1", metrics.Bytes(), err)
+	}
+}

@@ -16,6 +16,7 @@ type Stats struct {
 	lines, emptyLines, truncated      atomic.Int64
 	bytes, storedBytes                atomic.Int64
 	records, putCalls, retries, throt atomic.Int64
+	errors                            atomic.Int64
 
 	mu      sync.Mutex
 	skipped map[string]int64
@@ -52,6 +53,10 @@ type Summary struct {
 	// Skipped counts skipped objects and notifications by reason
 	// (Skip* constants).
 	Skipped map[string]int64 `json:"skipped,omitempty"`
+	// ErrorCount counts every error: failed objects, and what failed
+	// without an object (an undecodable notification or SQS message, a
+	// listing, a continuation that could not be invoked).
+	ErrorCount int64 `json:"errorCount"`
 	// Errors are the last few errors, oldest first.
 	Errors []string `json:"errors,omitempty"`
 }
@@ -85,6 +90,7 @@ func (s *Stats) Summary() Summary {
 		Retries:        s.retries.Load(),
 		Throttled:      s.throt.Load(),
 		Skipped:        skipped,
+		ErrorCount:     s.errors.Load(),
 		Errors:         errs,
 	}
 }
@@ -104,6 +110,7 @@ func (s *Stats) Error(err error) {
 	if err == nil {
 		return
 	}
+	s.errors.Add(1)
 	s.mu.Lock()
 	if len(s.errs) == maxErrors {
 		copy(s.errs, s.errs[1:])

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -167,6 +168,21 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 	return ctx.Err()
 }
 
+// ingestNamed reads an object named on the command line: not filtered,
+// except that AWS's ELBAccessLogTestFile is always skipped; and one that
+// does not exist is an error naming it, where an object announced by a
+// notification and deleted since is skipped as missing.
+func ingestNamed(run *ingest.Run, t ingest.Task) error {
+	if reason := (ingest.Filter{}).Skip(t.Key); reason != "" {
+		run.Skip(t, t.Object.String(), reason)
+		return nil
+	}
+	if res := run.Object(t); res.Skipped == ingest.SkipMissing {
+		return fmt.Errorf("%s: no such object", t.Object)
+	}
+	return nil
+}
+
 // ingestSource reads one SOURCE argument.
 func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectLister, filter ingest.Filter, src string) error {
 	if strings.HasPrefix(src, "s3://") {
@@ -175,8 +191,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 			return err
 		}
 		if key != "" && !strings.HasSuffix(key, "/") {
-			run.Object(ingest.Task{Object: ingest.Object{Bucket: bucket, Key: key}})
-			return nil
+			return ingestNamed(run, ingest.Task{Object: ingest.Object{Bucket: bucket, Key: key}})
 		}
 		return lister.ListObjects(ctx, bucket, key, func(o ingest.Object) error {
 			t := ingest.Task{Object: o}
@@ -193,6 +208,10 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 		return err
 	}
 	if !fi.IsDir() {
+		if reason := (ingest.Filter{}).Skip(filepath.ToSlash(src)); reason != "" {
+			run.Skip(ingest.Task{Object: ingest.Object{Key: src}}, src, reason)
+			return nil
+		}
 		run.File(src)
 		return nil
 	}

@@ -168,11 +168,17 @@ func TestIngestS3(t *testing.T) {
 		}
 	}
 
-	// A missing object fails the run, by name.
+	// A missing object named on the command line fails the run, by name;
+	// AWS's test file named there is skipped, as in a listing.
 	errb.Reset()
 	code = run([]string{"ingest", "--stream", "local://" + streamDir, "s3://" + bucket + "/nope.log"}, strings.NewReader(""), &out, &errb)
-	if code != 0 || !strings.Contains(errb.String(), "missing 1") {
+	if code != 1 || !strings.Contains(errb.String(), "elbstream ingest: s3://"+bucket+"/nope.log: no such object") {
 		t.Errorf("missing object: exit %d, stderr:\n%s", code, errb.String())
+	}
+	errb.Reset()
+	code = run([]string{"ingest", "--stream", "local://" + streamDir, "s3://" + bucket + "/AWSLogs/" + ingest.ELBTestFile}, strings.NewReader(""), &out, &errb)
+	if code != 0 || !strings.Contains(errb.String(), "0 objects, 0 lines") || !strings.Contains(errb.String(), "elb-test-file 1") {
+		t.Errorf("the test file named: exit %d, stderr:\n%s", code, errb.String())
 	}
 
 	// The Lambda handler, built from the environment as in Lambda.

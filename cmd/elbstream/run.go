@@ -493,7 +493,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			case p.ingested(ctx, s3c, &t.Object):
 				run.Skip(t, t.String(), skipIngested)
 			default:
-				run.Object(t)
+				return ingestNamed(run, t)
 			}
 			return nil
 		}
@@ -519,6 +519,8 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 	file := func(path string, fi os.FileInfo) {
 		id, err := ingest.FileSource(path, fi)
 		switch {
+		case (ingest.Filter{}).Skip(filepath.ToSlash(path)) == ingest.SkipTestFile:
+			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, ingest.SkipTestFile)
 		case err == nil && p.namedTwice(id):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipNamedTwice)
 		case err == nil && !p.flags.reingest && p.ledger.has(id):
