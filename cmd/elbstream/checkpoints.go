@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/elbstream/elbstream/forward"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/checkpoint"
+	"github.com/elbstream/elbstream/transform"
 )
 
 func init() {
@@ -124,6 +126,12 @@ func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
 	rows, err := listRows(ctx, store, s, c.consumer)
 	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(rows, func(r shardRow) bool { return r.Sequence != "" || r.Owner != "" }) {
+		// Not an error (a consumer that has not started yet has none),
+		// but a mistyped name looks just like it.
+		fmt.Fprintf(io.err, "elbstream checkpoints list: consumer %q has no checkpoints in %s (the stages' consumers are named %q and %q unless --consumer named another)\n",
+			c.consumer, c.checkpoints, transform.DefaultConsumer, "forward")
 	}
 	if *asJSON {
 		enc := json.NewEncoder(io.out)

@@ -128,7 +128,7 @@ func (f *checkpointFixture) checkpoints(t *testing.T, consumer string) map[strin
 func TestCheckpointsList(t *testing.T) {
 	f := newCheckpointFixture(t)
 	code, out, errs := runCLI(t, "checkpoints", "list", "--checkpoints", f.storeURL, "--consumer", "live", "--stream", f.streamURL, "--json")
-	if code != 0 {
+	if code != 0 || errs != "" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var rows []shardRow
@@ -149,6 +149,10 @@ func TestCheckpointsList(t *testing.T) {
 	code, out, errs = runCLI(t, "checkpoints", "list", "--checkpoints", f.storeURL, "--consumer", "nobody", "--stream", f.streamURL)
 	if code != 0 || strings.Count(out, "shardId-") != 2 || !strings.Contains(out, "SEQUENCE") {
 		t.Fatalf("exit %d: %s%s", code, out, errs)
+	}
+	// That is not an error, but a mistyped name looks the same: it is said.
+	if !strings.Contains(errs, `consumer "nobody" has no checkpoints in `+f.storeURL) {
+		t.Errorf("no note of the consumer without checkpoints on stderr: %q", errs)
 	}
 	if code, _, _ := runCLI(t, "checkpoints", "list", "--consumer", "live"); code != 2 {
 		t.Errorf("missing --checkpoints: exit %d, want 2", code)
