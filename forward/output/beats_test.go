@@ -199,3 +199,30 @@ func TestInvalidEventIsRefusedBeforeSending(t *testing.T) {
 		t.Errorf("stats = %+v, want nothing sent", st)
 	}
 }
+
+// TestCancelDuringSerializationIsNotLost: a Send cancelled while go-lumber
+// still serializes and compresses its window, before it sets its own write
+// and read deadlines, returns; the abort used to be a past deadline that
+// those deadlines replaced, and a receiver that holds the ACK but sends
+// keepalives then kept the Send waiting for ever.
+func TestCancelDuringSerializationIsNotLost(t *testing.T) {
+	r := startBeats(t, nil, func(*lj.Batch) bool { return false }, lumber.Keepalive(50*time.Millisecond))
+	o := open(t, r.url("beats"), Config{Timeout: 2 * time.Second, Compression: 9, WindowSize: 50000, Connections: 1})
+	if err := o.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	evs := events(t.Name(), 50000)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- o.Send(ctx, evs) }()
+	time.Sleep(2 * time.Millisecond) // inside the serialization, which takes far longer
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second): // a liveness bound, not a speed one: the bug waits for ever
+		t.Fatal("Send did not return after its context was cancelled")
+	}
+}

@@ -145,9 +145,14 @@ func confirmTLS13(tc *tls.Conn, handshake time.Duration) error {
 	return expectSilence(tc, max(2*handshake, 100*time.Millisecond))
 }
 
-// abort makes any blocked read or write on the connection return now. The
-// connection is unusable afterwards.
-func (c *conn) abort() { c.nc.SetDeadline(time.Unix(1, 0)) }
+// abort makes any blocked read or write on the connection return now, and
+// every later one fail: it closes the TCP connection under the session.
+// (A deadline in the past is not enough: go-lumber sets its own write and
+// read deadlines after serializing a window and before each ACK read, which
+// would replace it, and a receiver's keepalives would then hold the Send
+// for ever.) The connection is unusable afterwards; closing it again, as
+// discarding it does, is harmless.
+func (c *conn) abort() { c.tcp.Close() }
 
 func (c *conn) close() error { return c.nc.Close() }
 
