@@ -217,15 +217,21 @@ func (c *core) send(ctx context.Context, w *window, d delivery, acked *int) erro
 		if err == nil {
 			break
 		}
+		// The index is in the events as sent, before the delivered head
+		// was acknowledged (and removed) above.
 		var invalid *output.InvalidEventError
-		if errors.As(err, &invalid) && invalid.Index < len(w.events) {
-			c.skip(d.shardID, fmt.Errorf("event refused by the output: %w: %.200q", err, w.events[invalid.Index]))
-			w.remove(invalid.Index)
+		if errors.As(err, &invalid) && invalid.Index >= done && invalid.Index-done < len(w.events) {
+			i := invalid.Index - done
+			c.skip(d.shardID, fmt.Errorf("event refused by the output: %w: %.200q", err, w.events[i]))
+			w.remove(i)
 			continue
 		}
 		err = fmt.Errorf("forward: send %d events: %w", len(w.events), err)
 		c.metrics.fail(err)
-		if !d.retry || ctx.Err() != nil || errors.Is(err, output.ErrClosed) {
+		if !d.retry || ctx.Err() != nil || errors.Is(err, output.ErrClosed) || output.Permanent(err) {
+			// A certificate the TLS configuration rejects, or a TLS
+			// alert from the receiver, does not go away by retrying:
+			// fail now, by name, rather than warn every few seconds.
 			return err
 		}
 		c.metrics.retries.Add(1)

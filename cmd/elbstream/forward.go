@@ -173,6 +173,9 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 
 	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := connectOnce(ctx, out); err != nil {
+		if output.Permanent(err) {
+			return fmt.Errorf("%s: %w", out, err) // a TLS configuration that cannot work
+		}
 		log.Warn("receiver not reachable yet; retrying while delivering", "output", out.String(), "err", err)
 	}
 	m := &forward.Metrics{Output: out.Stats, Guarantee: out.Guarantee()}

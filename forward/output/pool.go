@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -163,24 +164,45 @@ func (p *pool) work(ctx context.Context, s *sendState) {
 			return
 		}
 		window := s.events[i*s.window : min(len(s.events), (i+1)*s.window)]
-		if err, last := p.deliver(ctx, window, &s.acked[i]); err != nil {
+		if err, last := p.deliver(ctx, window, i*s.window, &s.acked[i]); err != nil {
 			s.fail(err, last)
 			return
 		}
 	}
 }
 
-// deliver sends window until every event in it is acknowledged, redialing
-// and resending the unacknowledged rest after each failure. It gives up on
-// a permanent error or when ctx is done; last is the last error retried.
-func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, last error) {
+// deliver sends window, which starts at index first of the Send's events,
+// until every event in it is acknowledged, redialing and resending the
+// unacknowledged rest after each failure. It gives up on a permanent error
+// or when ctx is done; last is the last error retried.
+//
+// Events are checked only for their braces before sending (validObjects):
+// one that has them but is not JSON makes a beats receiver close the
+// connection without an ACK, every time. So after stuckAttempts attempts
+// in a row that wrote the window and had none of it acknowledged, the rest
+// of the window is parsed, and an event that is not JSON is reported as an
+// InvalidEventError, for the caller to skip, instead of stalling the shard.
+func (p *pool) deliver(ctx context.Context, window [][]byte, first int, acked *int) (err, last error) {
 	written := false // some of window[*acked:] went out before
+	stuck := 0       // attempts in a row that wrote and got nothing acknowledged
 	for attempt := 1; ; attempt++ {
 		n, wrote, err := p.attempt(ctx, window[*acked:], written)
 		written = written || wrote
 		*acked += n
 		if err == nil || *acked == len(window) {
 			return nil, nil
+		}
+		if wrote && n == 0 {
+			stuck++
+		} else {
+			stuck = 0
+		}
+		if stuck == stuckAttempts {
+			for j, e := range window[*acked:] {
+				if !json.Valid(e) {
+					return &InvalidEventError{Index: first + *acked + j, Reason: "not valid JSON (the receiver closed the connection on it)"}, err
+				}
+			}
 		}
 		if done := expired(ctx); done != nil {
 			// This attempt was most likely cut short by ctx (a dial or ACK
@@ -191,7 +213,7 @@ func (p *pool) deliver(ctx context.Context, window [][]byte, acked *int) (err, l
 			}
 			return done, last
 		}
-		if permanent(err) {
+		if Permanent(err) {
 			return err, last
 		}
 		last = err
@@ -260,7 +282,7 @@ func (p *pool) ensure(ctx context.Context, s *slot) error {
 			p.discard(s)
 		} else if err := s.c.check(); err != nil {
 			p.discard(s)
-			if permanent(err) {
+			if Permanent(err) {
 				return err // a TLS alert: the receiver refuses us, redialing won't help
 			}
 		} else {
@@ -346,10 +368,16 @@ func (p *pool) Close() error {
 	return nil
 }
 
-// permanent reports errors that no redial can fix: the TLS configuration
+// stuckAttempts is how many attempts in a row that delivered nothing make
+// deliver look for an event that is not JSON.
+const stuckAttempts = 2
+
+// Permanent reports errors that no redial can fix: the TLS configuration
 // rejects the receiver's certificate, the receiver rejects ours (a TLS
-// alert), or an event cannot be sent at all.
-func permanent(err error) bool {
+// alert), or an event cannot be sent at all. Send returns them at once,
+// and retrying the Send does not help either: it takes a change of
+// configuration on one side.
+func Permanent(err error) bool {
 	var (
 		unknownCA  x509.UnknownAuthorityError
 		hostname   x509.HostnameError
