@@ -113,6 +113,9 @@ const (
 	// skipIngested is the reason counted for a source a kept data
 	// directory already ingested completely.
 	skipIngested = "already-ingested"
+	// skipOwnOutput is the reason counted for the file the run writes its
+	// events to (--to file:PATH) when a SOURCE directory holds it.
+	skipOwnOutput = "own-output"
 	// skipNamedTwice is the reason counted for a file or object that this
 	// run's SOURCE arguments name more than once (`run logs logs/a.log`).
 	skipNamedTwice = "named-twice"
@@ -219,6 +222,7 @@ type pipeline struct {
 	out         output.Output
 	ledger      *ledger
 	named       map[string]bool // the files and objects this run took up
+	outFile     os.FileInfo     // the file:PATH output, never read as a source
 	closers     []io.Closer
 }
 
@@ -263,6 +267,10 @@ func openPipeline(ctx context.Context, dir string, f *runFlags, enc elblog.Encod
 		return p, err
 	}
 	p.closers = append(p.closers, p.out)
+	if path, ok := strings.CutPrefix(f.to, "file:"); ok {
+		// `run . --to file:events.ndjson` must not read its own output.
+		p.outFile, _ = os.Stat(strings.TrimPrefix(path, "//"))
+	}
 	// Fail at once on a receiver that is not there, rather than retrying
 	// for ever at the end of the run with everything ingested.
 	if err := connectOnce(ctx, p.out); err != nil {
@@ -519,6 +527,8 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 	file := func(path string, fi os.FileInfo) {
 		id, err := ingest.FileSource(path, fi)
 		switch {
+		case p.outFile != nil && os.SameFile(fi, p.outFile):
+			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipOwnOutput)
 		case (ingest.Filter{}).Skip(filepath.ToSlash(path)) == ingest.SkipTestFile:
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, ingest.SkipTestFile)
 		case err == nil && p.namedTwice(id):

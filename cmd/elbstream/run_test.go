@@ -453,6 +453,38 @@ func TestRunSourceNamedTwice(t *testing.T) {
 	}
 }
 
+// TestRunSkipsItsOwnOutput: `run DIR --to file:DIR/events.ndjson` does not
+// read the events file it writes, on the first run or the next.
+func TestRunSkipsItsOwnOutput(t *testing.T) {
+	dir := t.TempDir()
+	objs := runFixture(10)
+	srcs := writeRunFiles(t, dir, objs...)
+	var want runWant
+	for i, o := range objs {
+		want.add(srcs[i], o)
+	}
+	out := filepath.Join(dir, "events.ndjson")
+	for round := 1; round <= 2; round++ {
+		if round == 2 {
+			os.Remove(out)
+			os.WriteFile(out, nil, 0o644) // present before the run this time
+		}
+		code, _, stderr := runMain(t, dir, "--to", "file:"+out)
+		if code != 0 {
+			t.Fatalf("round %d: exit %d; stderr:\n%s", round, code, stderr)
+		}
+		got, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCheckOnce(t, runEventIDs(t, got), want.ids)
+		runCheckSummary(t, stderr, want)
+		if !strings.Contains(stderr, "own-output 1") {
+			t.Errorf("round %d: the output file is not counted as skipped; stderr:\n%s", round, stderr)
+		}
+	}
+}
+
 // TestRunSample generates the samples and delivers all of them.
 func TestRunSample(t *testing.T) {
 	data := t.TempDir()
