@@ -10,8 +10,12 @@ import (
 // File reads one local file (gzip or plain) into the stream, with a
 // FileSource provenance identity. Its outcome is final once the run is
 // closed.
-func (r *Run) File(path string) *Result {
-	res := &Result{Task: Task{Object: Object{Key: path}}, Name: path}
+func (r *Run) File(path string) *Result { return r.FileFrom(path, 0) }
+
+// FileFrom is File from the decompressed offset on, which must be a line
+// boundary (a Result's Next): how a stopped read of the file resumes.
+func (r *Run) FileFrom(path string, offset int64) *Result {
+	res := &Result{Task: Task{Object: Object{Key: path}, Offset: offset}, Name: path}
 	r.results = append(r.results, res)
 	f, err := os.Open(path)
 	if err != nil {
@@ -34,11 +38,14 @@ func (r *Run) File(path string) *Result {
 	}
 	content, gz, err := Decompress(countingReader{f, &r.stats.storedBytes})
 	res.Gzip = gz
+	if err == nil {
+		err = discard(content, offset)
+	}
 	if err != nil {
 		res.readErr = err
 		return res
 	}
-	r.ingest(res, content, 0)
+	r.ingest(res, content, offset)
 	if res.readErr == nil {
 		r.stats.objects.Add(1)
 	}

@@ -70,6 +70,7 @@ type Run struct {
 	finished  chan struct{}
 	writeFail atomic.Bool // the writer's context ended: stop reading
 	stopAt    time.Time   // zero: never stop reading early
+	halt      atomic.Bool // Stop was called: stop reading now
 	now       func() time.Time
 	stopped   bool
 	results   []*Result
@@ -181,8 +182,15 @@ func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
 // Stats returns the run's live counters.
 func (r *Run) Stats() *Stats { return r.stats }
 
-// Stopped reports whether reading stopped for the deadline.
-func (r *Run) Stopped() bool { return r.stopped }
+// Stopped reports whether reading stopped for the deadline or Stop.
+func (r *Run) Stopped() bool { return r.stopped || r.halt.Load() }
+
+// Stop makes reading stop at the next line boundary, as the deadline stop
+// does: the object in hand ends Stopped, with Next where to resume (see
+// Result.Resume), and objects given afterwards are not read (Stopped at
+// their first line). Writes already made go on; Close waits for them. Stop
+// may be called from any goroutine (a signal handler's), unlike the rest.
+func (r *Run) Stop() { r.halt.Store(true) }
 
 // Results returns the results so far, in the order the objects were given.
 func (r *Run) Results() []*Result { return r.results }
@@ -248,7 +256,7 @@ func (r *Run) err() error {
 
 // expired reports whether reading must stop now.
 func (r *Run) expired() bool {
-	return !r.stopAt.IsZero() && !r.now().Before(r.stopAt)
+	return r.halt.Load() || !r.stopAt.IsZero() && !r.now().Before(r.stopAt)
 }
 
 // ingest reads content, whose first byte is at offset start of the

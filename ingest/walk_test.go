@@ -6,6 +6,9 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/elbstream/elbstream/stream/local"
 )
 
 // TestWalkFilesLinksAndOddFiles: links to files are read, a root that is a
@@ -55,6 +58,62 @@ func TestWalkFilesLinksAndOddFiles(t *testing.T) {
 		})
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("WalkFiles(%s) = %v\n%q\nwant\n%q", root, err, got, want)
+		}
+	}
+}
+
+// TestStopThenFileFrom: Stop, called while a file is being read, ends the
+// read at a line boundary with every line before it accepted; FileFrom at
+// the result's resume offset reads the rest. Together they carry every
+// line once, for plain and gzip files.
+func TestStopThenFileFrom(t *testing.T) {
+	for _, gz := range []bool{false, true} {
+		content := lines(5000, newLogGen(12).alb, "\n")
+		stored := content
+		if gz {
+			stored = gzipped(t, content)
+		}
+		path := filepath.Join(t.TempDir(), "big.log")
+		if err := os.WriteFile(path, stored, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := newLocalStream(t, local.Options{})
+		in := &Ingester{Stream: s}
+
+		r := in.start(t.Context(), time.Now().Add(time.Hour), time.Time{})
+		checks := 0
+		r.now = func() time.Time { // called at each check for a stop, every 64 lines
+			if checks++; checks == 10 {
+				r.Stop()
+			}
+			return time.Now()
+		}
+		res := r.File(path)
+		r.Close()
+		task, ok := res.Resume()
+		if !ok || !res.Stopped || !r.Stopped() || task.Offset <= 0 || task.Offset >= int64(len(content)) || task.Gzip != gz {
+			t.Fatalf("gzip %v: stopped %v, resume %+v %v: want a stop inside the file", gz, res.Stopped, task, ok)
+		}
+
+		r2 := in.Start(t.Context())
+		res2 := r2.FileFrom(path, task.Offset)
+		if err := r2.Close(); err != nil || res2.Err() != nil || res2.Source != res.Source {
+			t.Fatalf("gzip %v: FileFrom: %v, %v, source %q want %q", gz, err, res2.Err(), res2.Source, res.Source)
+		}
+		want := expect(res.Source, content, DefaultMaxLineBytes, 0)
+		got := map[int64]int{}
+		for _, recs := range readAll(t, s) {
+			for _, rec := range recs {
+				kplDecode(t, rec.Data, func(_ string, pos int64, _ string) { got[pos]++ })
+			}
+		}
+		for _, w := range want {
+			if got[w.pos] != 1 {
+				t.Fatalf("gzip %v: line at %d carried %d times (stopped at %d)", gz, w.pos, got[w.pos], task.Offset)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("gzip %v: %d lines carried, want %d", gz, len(got), len(want))
 		}
 	}
 }

@@ -113,6 +113,10 @@ const (
 	// skipIngested is the reason counted for a source a kept data
 	// directory already ingested completely.
 	skipIngested = "already-ingested"
+	// runStopGrace bounds how long an interrupted run's ingest waits for
+	// its writes in flight before giving them up (the objects they belong
+	// to are then read again from their start by the next run).
+	runStopGrace = 10 * time.Second
 	// skipOwnOutput is the reason counted for the file the run writes its
 	// events to (--to file:PATH) when a SOURCE directory holds it.
 	skipOwnOutput = "own-output"
@@ -223,7 +227,10 @@ type pipeline struct {
 	ledger      *ledger
 	named       map[string]bool // the files and objects this run took up
 	outFile     os.FileInfo     // the file:PATH output, never read as a source
-	closers     []io.Closer
+	// resumedObjects counts the objects taken up where an interrupted
+	// run stopped reading them.
+	resumedObjects int
+	closers        []io.Closer
 }
 
 func openPipeline(ctx context.Context, dir string, f *runFlags, enc elblog.Encoder, io stdio) (p *pipeline, err error) {
@@ -379,7 +386,22 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 			break
 		}
 	}
-	ir := in.Start(pctx)
+	// Ingest is stopped, not cancelled, by an interruption: it stops at a
+	// line boundary and finishes its writes in flight (for runStopGrace at
+	// most), so that the ledger can say where the next run goes on with
+	// the object in hand instead of reading it again from its start. A
+	// failed stage cancels it at once.
+	ictx, icancel := context.WithCancel(context.WithoutCancel(pctx))
+	defer icancel()
+	ir := in.Start(ictx)
+	defer context.AfterFunc(pctx, func() {
+		if ctx.Err() == nil {
+			icancel()
+			return
+		}
+		ir.Stop()
+		time.AfterFunc(runStopGrace, icancel)
+	})()
 	stopProgress := p.showProgress(ir.Stats(), stage.Stats(), fwd.Metrics(), began)
 	var errs []error
 	for _, src := range sources {
@@ -387,6 +409,9 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 			break
 		}
 		if err := p.ingestSource(pctx, ir, s3c, lister, src); err != nil {
+			if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				break // the interruption, said below
+			}
 			errs = append(errs, fmt.Errorf("%s: %w", src, err))
 			ir.Stats().Error(fmt.Errorf("%s: %w", src, err))
 		}
@@ -498,7 +523,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			switch {
 			case p.namedTwice("s3://" + bucket + "/" + key):
 				run.Skip(t, t.String(), skipNamedTwice)
-			case p.ingested(ctx, s3c, &t.Object):
+			case p.ingested(ctx, s3c, &t):
 				run.Skip(t, t.String(), skipIngested)
 			default:
 				return ingestNamed(run, t)
@@ -512,7 +537,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 				run.Skip(t, o.String(), filter.Skip(o.Key))
 			case p.namedTwice("s3://" + o.Bucket + "/" + o.Key):
 				run.Skip(t, o.String(), skipNamedTwice)
-			case p.ingested(ctx, s3c, &t.Object):
+			case p.ingested(ctx, s3c, &t):
 				run.Skip(t, o.String(), skipIngested)
 			default:
 				run.Object(t)
@@ -536,7 +561,14 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		case err == nil && !p.flags.reingest && p.ledger.has(id):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipIngested)
 		default:
-			run.File(path)
+			var next int64
+			if err == nil && !p.flags.reingest {
+				next, _ = p.ledger.resumeAt(id)
+			}
+			if next > 0 {
+				p.resumedObjects++
+			}
+			run.FileFrom(path, next)
 		}
 	}
 	if !fi.IsDir() {
@@ -568,13 +600,16 @@ func (p *pipeline) namedTwice(id string) bool {
 	return false
 }
 
-// ingested reports whether the ledger holds o's content (bucket, key and
-// ETag). An object named explicitly has no ETag yet: it is asked for with
-// HeadObject, only when the ledger is not empty.
-func (p *pipeline) ingested(ctx context.Context, s3c *ingest.S3Client, o *ingest.Object) bool {
+// ingested reports whether the ledger holds t's content (bucket, key and
+// ETag). When an interrupted run stopped reading that content, t is set to
+// go on from there, pinned to the ETag. An object named explicitly has no
+// ETag yet: it is asked for with HeadObject, only when the ledger is not
+// empty.
+func (p *pipeline) ingested(ctx context.Context, s3c *ingest.S3Client, t *ingest.Task) bool {
 	if p.flags.reingest || p.ledger.empty() {
 		return false
 	}
+	o := &t.Object
 	if o.ETag == "" {
 		head, err := s3c.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)})
 		if err != nil {
@@ -582,5 +617,10 @@ func (p *pipeline) ingested(ctx context.Context, s3c *ingest.S3Client, o *ingest
 		}
 		o.ETag = strings.Trim(aws.ToString(head.ETag), `"`)
 	}
-	return p.ledger.has(ingest.S3Source(o.Bucket, o.Key, o.ETag, ""))
+	source := ingest.S3Source(o.Bucket, o.Key, o.ETag, "")
+	if next, gz := p.ledger.resumeAt(source); next > 0 {
+		t.Offset, t.Gzip = next, gz
+		p.resumedObjects++
+	}
+	return p.ledger.has(source)
 }

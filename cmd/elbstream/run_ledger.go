@@ -10,25 +10,30 @@ import (
 	"github.com/elbstream/elbstream/ingest"
 )
 
-// ledger is the list of sources a kept data directory has ingested
-// completely: DATA/ingested.jsonl, one {"source","name","at"} per line,
-// appended and synced after each run's ingest. Sources are identified as
-// their provenance (ingest.FileSource, ingest.S3Source): a file that
-// changes, or an object overwritten with new content, is new.
+// ledger is the list of sources a kept data directory has ingested:
+// DATA/ingested.jsonl, one {"source","name","at"} per line for a source
+// ingested completely, with "next" (and "gzip") for one whose ingest an
+// interruption stopped at that offset, appended and synced after each
+// run's ingest. Sources are identified as their provenance
+// (ingest.FileSource, ingest.S3Source): a file that changes, or an object
+// overwritten with new content, is new.
 type ledger struct {
-	path string
-	seen map[string]bool
-	f    *os.File
+	path    string
+	seen    map[string]bool
+	partial map[string]ledgerEntry // stopped sources, by source: where to go on
+	f       *os.File
 }
 
 type ledgerEntry struct {
 	Source string    `json:"source"`
 	Name   string    `json:"name"`
+	Next   int64     `json:"next,omitempty"` // > 0: read up to here, every line before it accepted
+	Gzip   bool      `json:"gzip,omitempty"` // with next: the stored object is gzip
 	At     time.Time `json:"at"`
 }
 
 func openLedger(path string) (*ledger, error) {
-	l := &ledger{path: path, seen: map[string]bool{}}
+	l := &ledger{path: path, seen: map[string]bool{}, partial: map[string]ledgerEntry{}}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -40,7 +45,13 @@ func openLedger(path string) (*ledger, error) {
 		var e ledgerEntry
 		// A line cut by a crash mid-append is ignored: its source is
 		// read again, which duplicates nothing downstream (same ids).
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Source != "" {
+		switch {
+		case json.Unmarshal(sc.Bytes(), &e) != nil || e.Source == "":
+		case e.Next > 0:
+			if e.Next > l.partial[e.Source].Next {
+				l.partial[e.Source] = e
+			}
+		default:
 			l.seen[e.Source] = true
 		}
 	}
@@ -52,20 +63,43 @@ func openLedger(path string) (*ledger, error) {
 }
 
 func (l *ledger) has(source string) bool { return l.seen[source] }
-func (l *ledger) empty() bool            { return len(l.seen) == 0 }
+func (l *ledger) empty() bool            { return len(l.seen) == 0 && len(l.partial) == 0 }
+
+// resumeAt returns where an earlier run stopped reading source, if one did
+// and none finished it since: ingest goes on from there.
+func (l *ledger) resumeAt(source string) (next int64, gzip bool) {
+	if l.seen[source] {
+		return 0, false
+	}
+	e := l.partial[source]
+	return e.Next, e.Gzip
+}
 
 // record appends the sources of results that were read to their end and
-// whose every line the raw stream accepted.
+// whose every line the raw stream accepted, and where the read of those an
+// interruption stopped can go on (Result.Resume: every line before it
+// accepted).
 func (l *ledger) record(results []*ingest.Result) error {
 	var b []byte
 	now := time.Now().UTC()
 	for _, r := range results {
-		if r.Skipped != "" || r.Stopped || r.Source == "" || r.Err() != nil || l.seen[r.Source] {
+		if r.Skipped != "" || r.Source == "" || l.seen[r.Source] {
 			continue
 		}
-		line, _ := json.Marshal(ledgerEntry{Source: r.Source, Name: r.Name, At: now})
+		e := ledgerEntry{Source: r.Source, Name: r.Name, At: now}
+		if t, ok := r.Resume(); ok {
+			if t.Offset <= l.partial[r.Source].Next {
+				continue // no further than before
+			}
+			e.Next, e.Gzip = t.Offset, t.Gzip
+			l.partial[r.Source] = e
+		} else if r.Stopped || r.Err() != nil {
+			continue
+		} else {
+			l.seen[r.Source] = true
+		}
+		line, _ := json.Marshal(e)
 		b = append(append(b, line...), '\n')
-		l.seen[r.Source] = true
 	}
 	if len(b) == 0 {
 		return nil

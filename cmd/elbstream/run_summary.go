@@ -49,6 +49,9 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 		fmt.Fprintf(w, "; %d FAILED", in.FailedObjects)
 	}
 	fmt.Fprintln(w)
+	if p.resumedObjects > 0 {
+		fmt.Fprintf(w, "run: %d objects taken up where an interrupted run stopped reading them (their lines before that were delivered then)\n", p.resumedObjects)
+	}
 	fmt.Fprintf(w, "run: %12d lines read\n", read)
 	fmt.Fprintf(w, "run: %12d events delivered to %s (%d of them parse failures, tagged _elbparsefailure)\n", delivered, p.out, tr.ParseFailures)
 	fmt.Fprintf(w, "run: %12d control lines skipped (Enable AccessLog for ELB …)\n", tr.Skipped)
