@@ -17,6 +17,9 @@ func (r *Run) File(path string) *Result { return r.FileFrom(path, 0) }
 func (r *Run) FileFrom(path string, offset int64) *Result {
 	res := &Result{Task: Task{Object: Object{Key: path}, Offset: offset}, Name: path}
 	r.results = append(r.results, res)
+	if r.refused(res) {
+		return res
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		res.readErr = err

@@ -179,6 +179,20 @@ func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
 	return r
 }
 
+// WriteErr returns why the stream refuses writes for good (see NewWriter),
+// or nil: reading more objects would only fail them too.
+func (r *Run) WriteErr() error { return r.w.Failed() }
+
+// refused fails res without reading it when the stream refuses writes for
+// good, and reports whether it did.
+func (r *Run) refused(res *Result) bool {
+	if err := r.w.Failed(); err != nil {
+		res.readErr = fmt.Errorf("not read: the stream refuses writes: %w", err)
+		return true
+	}
+	return false
+}
+
 // Stats returns the run's live counters.
 func (r *Run) Stats() *Stats { return r.stats }
 

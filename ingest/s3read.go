@@ -21,6 +21,9 @@ const maxReopens = 3
 func (r *Run) Object(t Task) *Result {
 	res := &Result{Task: t, Name: t.Object.String()}
 	r.results = append(r.results, res)
+	if r.refused(res) {
+		return res
+	}
 	if r.in.Objects == nil {
 		res.readErr = errors.New("ingest: no S3 client configured")
 		return res

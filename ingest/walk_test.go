@@ -1,13 +1,19 @@
 package ingest
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/local"
 )
 
@@ -115,5 +121,56 @@ func TestStopThenFileFrom(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("gzip %v: %d lines carried, want %d", gz, len(got), len(want))
 		}
+	}
+}
+
+// refusingStream refuses every Put as a stream without permission does.
+type refusingStream struct {
+	stream.Stream
+	calls atomic.Int64
+}
+
+func (s *refusingStream) Put(context.Context, []stream.Entry) ([]stream.PutResult, error) {
+	s.calls.Add(1)
+	return nil, errors.New("AccessDeniedException: not authorized to perform kinesis:PutRecords")
+}
+
+// TestRefusedWritesStopTheRun: a Put that fails with an error retrying
+// cannot cure fails the object being read, and the objects after it are
+// failed without being read, with that error, instead of each being read
+// to its end only to fail alike.
+func TestRefusedWritesStopTheRun(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range 3 {
+		p := filepath.Join(dir, fmt.Sprintf("%d.log", i))
+		if err := os.WriteFile(p, lines(20000, newLogGen(uint64(20+i)).alb, "\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	s := &refusingStream{Stream: newLocalStream(t, local.Options{})}
+	r := (&Ingester{Stream: s}).Start(t.Context())
+	r.File(paths[0])
+	for deadline := time.Now().Add(10 * time.Second); r.WriteErr() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // the refusal arrives from a writer goroutine
+			t.Fatal("the refused Put did not end the writer")
+		}
+	}
+	var rest []*Result
+	for _, p := range paths[1:] {
+		rest = append(rest, r.File(p))
+	}
+	err := r.Close()
+	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") || len(r.Failed()) != 3 {
+		t.Fatalf("Close = %v, %d failed: want the refusal, three objects failed", err, len(r.Failed()))
+	}
+	for _, res := range rest {
+		if e := res.Err(); e == nil || !strings.Contains(e.Error(), "not read: the stream refuses writes: AccessDeniedException") {
+			t.Errorf("%s: %v, want not read, with the refusal", res.Name, e)
+		}
+	}
+	if calls := s.calls.Load(); calls > 4 { // the writer's calls in flight at the refusal, at most
+		t.Errorf("%d Put calls: reading went on after the refusal", calls)
 	}
 }

@@ -67,6 +67,7 @@ type Writer struct {
 	cfg    WriterConfig
 	stats  *Stats
 	ctx    context.Context
+	cancel context.CancelCauseFunc // ends ctx on a failure no retry cures
 
 	work chan *putBatch
 	wg   sync.WaitGroup
@@ -89,12 +90,17 @@ type entryRef struct {
 }
 
 // NewWriter starts a writer on s. Its calls run under ctx: when ctx ends,
-// entries not yet accepted fail with ctx's error. stats may be nil.
+// entries not yet accepted fail with ctx's error. A Put call that fails
+// with an error retrying cannot cure (access denied, no such stream) ends
+// the writer the same way, with that error (see Failed): every later entry
+// would fail alike. stats may be nil.
 func NewWriter(ctx context.Context, s stream.Stream, cfg WriterConfig, stats *Stats) *Writer {
 	if stats == nil {
 		stats = new(Stats)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
 	w := &Writer{
+		cancel: cancel,
 		s:      s,
 		limits: limitsOf(s),
 		cfg:    cfg.withDefaults(),
@@ -172,7 +178,7 @@ func (w *Writer) send() error {
 	case w.work <- b:
 		return nil
 	case <-w.ctx.Done():
-		err := fmt.Errorf("put records: %w", w.ctx.Err())
+		err := fmt.Errorf("put records: %w", context.Cause(w.ctx))
 		failRefs(b.refs, nil, err)
 		return err
 	}
@@ -195,8 +201,8 @@ func (w *Writer) Close() error {
 // put puts one call's worth of entries with stream.PutAll, which puts the
 // failed ones again alone, and records each entry's result in its Tracker.
 func (w *Writer) put(b *putBatch) {
-	if err := w.ctx.Err(); err != nil {
-		failRefs(b.refs, nil, fmt.Errorf("put records: %w", err))
+	if w.ctx.Err() != nil {
+		failRefs(b.refs, nil, fmt.Errorf("put records: %w", context.Cause(w.ctx)))
 		return
 	}
 	settled := make([]bool, len(b.refs)) // done was called for the entry
@@ -222,8 +228,22 @@ func (w *Writer) put(b *putBatch) {
 		ref.t.ok()
 	})
 	if err != nil {
+		if w.ctx.Err() == nil && !stream.IsRetryable(err) {
+			w.cancel(err)
+		}
 		failRefs(b.refs, settled, fmt.Errorf("put records: %w", err))
 	}
+}
+
+// Failed returns the error that ended the writer when a Put call failed
+// for good (see NewWriter), and nil otherwise, also once its context was
+// cancelled or passed its deadline.
+func (w *Writer) Failed() error {
+	c := context.Cause(w.ctx)
+	if c == nil || errors.Is(c, context.Canceled) || errors.Is(c, context.DeadlineExceeded) {
+		return nil
+	}
+	return c
 }
 
 // failRefs records err for every entry of refs not settled yet (all of

@@ -148,7 +148,7 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 			sourceErrs = append(sourceErrs, err)
 			run.Stats().Error(err)
 		}
-		if ctx.Err() != nil {
+		if stopReading(ctx, run) != nil {
 			break
 		}
 	}
@@ -166,6 +166,16 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// stopReading says why reading more objects is pointless: the context
+// ended, or the stream refuses writes for good (permissions, a missing
+// stream), which would fail every object alike.
+func stopReading(ctx context.Context, run *ingest.Run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return run.WriteErr()
 }
 
 // ingestNamed reads an object named on the command line: not filtered,
@@ -200,7 +210,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 				return nil
 			}
 			run.Object(t)
-			return ctx.Err()
+			return stopReading(ctx, run)
 		})
 	}
 	fi, err := os.Stat(src)
@@ -221,7 +231,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 			return nil
 		}
 		run.File(path)
-		return ctx.Err()
+		return stopReading(ctx, run)
 	})
 }
 

@@ -405,7 +405,7 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	stopProgress := p.showProgress(ir.Stats(), stage.Stats(), fwd.Metrics(), began)
 	var errs []error
 	for _, src := range sources {
-		if pctx.Err() != nil {
+		if stopReading(pctx, ir) != nil {
 			break
 		}
 		if err := p.ingestSource(pctx, ir, s3c, lister, src); err != nil {
@@ -542,7 +542,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			default:
 				run.Object(t)
 			}
-			return ctx.Err()
+			return stopReading(ctx, run)
 		})
 	}
 	fi, err := os.Stat(src)
@@ -586,7 +586,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			return nil
 		}
 		file(path, fi)
-		return ctx.Err()
+		return stopReading(ctx, run)
 	})
 }
 
