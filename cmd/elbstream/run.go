@@ -147,7 +147,7 @@ func newRunFlags(io stdio) (*flag.FlagSet, *runFlags) {
 	f := new(runFlags)
 	fs := newFlags("run", "[flags] SOURCE...", runAbout, io)
 	fs.StringVar(&f.to, "to", "stdout", "output: stdout, file:PATH, beats://HOST[:PORT], beats+tls://…, tcp://HOST:PORT, tcp+tls://… (see 'elbstream forward --help')")
-	fs.IntVar(&f.shards, "shards", 0, fmt.Sprintf("shards of the embedded streams when they are created (default %d; a kept --data keeps its own)", local.DefaultShards))
+	fs.IntVar(&f.shards, "shards", 0, fmt.Sprintf("shards of the embedded streams when they are created (default %d); a kept --data keeps the count its streams were created with, and a different --shards is an error", local.DefaultShards))
 	fs.StringVar(&f.data, "data", "", "keep the streams, checkpoints and the list of ingested sources in DIR, so that a later run resumes (default: a temporary directory, removed at exit)")
 	fs.IntVar(&f.sample, "sample", 0, "write N generated lines of every log format under DATA/samples/N and read them too")
 	fs.BoolVar(&f.reingest, "reingest", false, "read sources that --data DIR already ingested completely again")
