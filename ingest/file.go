@@ -16,7 +16,7 @@ func (r *Run) File(path string) *Result { return r.FileFrom(path, 0) }
 // boundary (a Result's Next): how a stopped read of the file resumes.
 func (r *Run) FileFrom(path string, offset int64) *Result {
 	res := &Result{Task: Task{Object: Object{Key: path}, Offset: offset}, Name: path}
-	r.results = append(r.results, res)
+	r.add(res)
 	if r.refused(res) {
 		return res
 	}

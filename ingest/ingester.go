@@ -74,7 +74,47 @@ type Run struct {
 	now       func() time.Time
 	stopped   bool
 	results   []*Result
+	forgetAt  int // len(results) at which to forget what is done
 	closed    bool
+
+	// OnDone, if set before the first object, is called (from the
+	// goroutine using the Run) with each object that was read to its end
+	// and every line of which the stream accepted, when the Run forgets
+	// it: a Run keeps the results of objects in flight, failed or
+	// stopped, not of every object read, so that a run over millions of
+	// objects keeps its memory. Results no longer holds such a result
+	// afterwards; at Close the rest are still there.
+	OnDone func(*Result)
+}
+
+// forgetEvery is how many results a Run holds before it forgets those
+// that are done (and at least twice as many as it keeps).
+const forgetEvery = 1024
+
+// add records res, forgetting the results that are done and the skipped
+// ones (their counts are in the stats) every forgetEvery objects.
+func (r *Run) add(res *Result) {
+	r.results = append(r.results, res)
+	if len(r.results) < max(r.forgetAt, forgetEvery) {
+		return
+	}
+	keep := r.results[:0]
+	for i, old := range r.results {
+		switch {
+		case i == len(r.results)-1:
+			keep = append(keep, old) // res, not read yet
+		case old.Skipped != "":
+		case old.readErr == nil && !old.Stopped && old.tracker.done():
+			if r.OnDone != nil {
+				r.OnDone(old)
+			}
+		default:
+			keep = append(keep, old)
+		}
+	}
+	clear(r.results[len(keep):])
+	r.results = keep
+	r.forgetAt = 2 * len(keep)
 }
 
 // Result is the outcome of one object.
@@ -206,14 +246,15 @@ func (r *Run) Stopped() bool { return r.stopped || r.halt.Load() }
 // may be called from any goroutine (a signal handler's), unlike the rest.
 func (r *Run) Stop() { r.halt.Store(true) }
 
-// Results returns the results so far, in the order the objects were given.
+// Results returns the results the Run holds, in the order the objects were
+// given: every object's until the Run forgets those done (see OnDone).
 func (r *Run) Results() []*Result { return r.results }
 
 // Skip records an object that is not read, with the reason.
 func (r *Run) Skip(t Task, name, reason string) *Result {
 	res := &Result{Task: t, Name: name, Skipped: reason}
 	r.stats.Skip(reason)
-	r.results = append(r.results, res)
+	r.add(res)
 	return res
 }
 
@@ -376,6 +417,7 @@ func (r *Run) flush(t *Tracker, first int64) error {
 		t.fail(first, err)
 		return err
 	}
+	t.seal(1)
 	r.sealed <- sealed{agg: r.agg, t: t, first: first}
 	r.agg = <-r.free
 	return nil
@@ -388,7 +430,9 @@ func (r *Run) finish() {
 		n := s.agg.Len()
 		e := s.agg.Flush()
 		r.free <- s.agg
-		if err := r.w.Write(e, s.t, s.first, int64(n)); err != nil {
+		err := r.w.Write(e, s.t, s.first, int64(n))
+		s.t.seal(-1) // counted in entries by Write now
+		if err != nil {
 			r.writeFail.Store(true)
 		}
 	}

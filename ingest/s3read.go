@@ -20,7 +20,7 @@ const maxReopens = 3
 // The object's outcome is final once the run is closed.
 func (r *Run) Object(t Task) *Result {
 	res := &Result{Task: t, Name: t.Object.String()}
-	r.results = append(r.results, res)
+	r.add(res)
 	if r.refused(res) {
 		return res
 	}

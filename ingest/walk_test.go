@@ -174,3 +174,56 @@ func TestRefusedWritesStopTheRun(t *testing.T) {
 		t.Errorf("%d Put calls: reading went on after the refusal", calls)
 	}
 }
+
+// TestRunForgetsWhatIsDone: over thousands of objects a Run holds only the
+// results still in flight, failed or stopped; each object done is handed
+// to OnDone once when forgotten, and failures are still all reported.
+func TestRunForgetsWhatIsDone(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	g := newLogGen(30)
+	var paths []string
+	for i := range n {
+		p := filepath.Join(dir, fmt.Sprintf("%04d.log", i))
+		data := lines(2, g.clb, "\n")
+		if i == 1500 {
+			data = gzipped(t, data)[:20] // broken
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	r := (&Ingester{Stream: newLocalStream(t, local.Options{})}).Start(t.Context())
+	done := map[string]int{}
+	r.OnDone = func(res *Result) { done[res.Source]++ }
+	for i, p := range paths {
+		if i%100 == 0 {
+			r.Skip(Task{Object: Object{Key: p + ".skipped"}}, p+".skipped", SkipTestFile)
+		}
+		r.File(p)
+	}
+	r.Close()
+	if held := len(r.Results()); held >= forgetEvery+2 {
+		t.Errorf("the run holds %d results after %d objects, want fewer than %d", held, n, forgetEvery+2)
+	}
+	for _, res := range r.Results() {
+		if res.Skipped == "" && res.Err() == nil {
+			done[res.Source]++ // done, not forgotten yet
+		}
+	}
+	if len(done) != n-1 {
+		t.Errorf("%d objects done, want %d", len(done), n-1)
+	}
+	for src, k := range done {
+		if k != 1 {
+			t.Errorf("%s handed over %d times", src, k)
+		}
+	}
+	if f := r.Failed(); len(f) != 1 || f[0].Name != paths[1500] {
+		t.Errorf("failed %v, want only the broken file", f)
+	}
+	if s := r.Stats().Summary(); s.Lines != 2*(n-1) || s.Skipped[SkipTestFile] != n/100 {
+		t.Errorf("summary %+v", s)
+	}
+}

@@ -262,8 +262,23 @@ type Tracker struct {
 	mu        sync.Mutex
 	entries   int64
 	accepted  int64
+	sealing   int64 // entries handed to the finisher, not yet to the writer
 	err       error
 	unwritten int64 // valid when err != nil
+}
+
+func (t *Tracker) seal(n int64) {
+	t.mu.Lock()
+	t.sealing += n
+	t.mu.Unlock()
+}
+
+// done reports whether every entry of the object is written and accepted,
+// none still on its way to the writer: its outcome can no longer change.
+func (t *Tracker) done() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sealing == 0 && t.err == nil && t.accepted == t.entries
 }
 
 func (t *Tracker) add() {

@@ -394,6 +394,7 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	ictx, icancel := context.WithCancel(context.WithoutCancel(pctx))
 	defer icancel()
 	ir := in.Start(ictx)
+	ir.OnDone = p.ledger.done // the ledger, not the run, remembers what is done
 	defer context.AfterFunc(pctx, func() {
 		if ctx.Err() == nil {
 			icancel()

@@ -22,6 +22,7 @@ type ledger struct {
 	seen    map[string]bool
 	partial map[string]ledgerEntry // stopped sources, by source: where to go on
 	f       *os.File
+	err     error // of a write by done, reported by record
 }
 
 type ledgerEntry struct {
@@ -83,30 +84,52 @@ func (l *ledger) record(results []*ingest.Result) error {
 	var b []byte
 	now := time.Now().UTC()
 	for _, r := range results {
-		if r.Skipped != "" || r.Source == "" || l.seen[r.Source] {
-			continue
-		}
-		e := ledgerEntry{Source: r.Source, Name: r.Name, At: now}
-		if t, ok := r.Resume(); ok {
-			if t.Offset <= l.partial[r.Source].Next {
-				continue // no further than before
-			}
-			e.Next, e.Gzip = t.Offset, t.Gzip
-			l.partial[r.Source] = e
-		} else if r.Stopped || r.Err() != nil {
-			continue
-		} else {
-			l.seen[r.Source] = true
-		}
-		line, _ := json.Marshal(e)
-		b = append(append(b, line...), '\n')
+		b = l.appendEntry(b, r, now)
+	}
+	if l.err != nil {
+		return fmt.Errorf("ledger %s: %w", l.path, l.err)
 	}
 	if len(b) == 0 {
-		return nil
+		return l.sync()
 	}
 	if _, err := l.f.Write(b); err != nil {
 		return fmt.Errorf("ledger %s: %w", l.path, err)
 	}
+	return l.sync()
+}
+
+// done appends the entry of a result the ingest run forgets as done
+// (ingest.Run.OnDone), unsynced: record syncs it with the rest. Losing it
+// in a crash costs only a re-read (the same ids downstream).
+func (l *ledger) done(r *ingest.Result) {
+	if b := l.appendEntry(nil, r, time.Now().UTC()); len(b) > 0 && l.err == nil {
+		_, l.err = l.f.Write(b)
+	}
+}
+
+// appendEntry appends r's ledger line to b, if r says something new: that
+// it was ingested completely, or how far a stopped read got.
+func (l *ledger) appendEntry(b []byte, r *ingest.Result, now time.Time) []byte {
+	if r.Skipped != "" || r.Source == "" || l.seen[r.Source] {
+		return b
+	}
+	e := ledgerEntry{Source: r.Source, Name: r.Name, At: now}
+	if t, ok := r.Resume(); ok {
+		if t.Offset <= l.partial[r.Source].Next {
+			return b // no further than before
+		}
+		e.Next, e.Gzip = t.Offset, t.Gzip
+		l.partial[r.Source] = e
+	} else if r.Stopped || r.Err() != nil {
+		return b
+	} else {
+		l.seen[r.Source] = true
+	}
+	line, _ := json.Marshal(e)
+	return append(append(b, line...), '\n')
+}
+
+func (l *ledger) sync() error {
 	if err := l.f.Sync(); err != nil {
 		return fmt.Errorf("ledger %s: %w", l.path, err)
 	}

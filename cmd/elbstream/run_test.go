@@ -595,3 +595,36 @@ func TestRunInterruptedGoesOnMidObject(t *testing.T) {
 	}
 	t.Logf("%d events, %d duplicates", len(got), dups)
 }
+
+// TestRunLedgerOverManyObjects: with more objects than an ingest run holds
+// results for, every object read is still in the ledger (handed over as
+// the run forgets it), so the next run with the same --data reads none.
+func TestRunLedgerOverManyObjects(t *testing.T) {
+	dir := t.TempDir()
+	logs, data := filepath.Join(dir, "logs"), filepath.Join(dir, "data")
+	const n = 1500
+	var want runWant
+	var objs []runObject
+	for i := range n {
+		objs = append(objs, runObject{name: fmt.Sprintf("%04d.log", i), data: gen.Object(gen.ALB, uint64(100+i), 1, gen.Options{})})
+	}
+	for i, src := range writeRunFiles(t, logs, objs...) {
+		want.add(src, objs[i])
+	}
+	code, stdout, stderr := runMain(t, "--data", data, logs)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	runCheckOnce(t, runEventIDs(t, stdout), want.ids)
+	ledger, err := os.ReadFile(filepath.Join(data, "ingested.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Count(ledger, []byte("\n")); got != n {
+		t.Errorf("the ledger has %d entries for %d objects", got, n)
+	}
+	code, stdout, stderr = runMain(t, "--data", data, logs)
+	if code != 0 || len(stdout) != 0 || !strings.Contains(stderr, fmt.Sprintf("already-ingested %d", n)) {
+		t.Errorf("second run: exit %d, %d bytes out; stderr:\n%s", code, len(stdout), stderr)
+	}
+}
