@@ -49,9 +49,7 @@ func (r *Run) FileFrom(path string, offset int64) *Result {
 		return res
 	}
 	r.ingest(res, content, offset)
-	if res.readErr == nil {
-		r.stats.objects.Add(1)
-	}
+	r.count(res, fi.Size())
 	return res
 }
 

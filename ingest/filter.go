@@ -25,6 +25,10 @@ const (
 	// SkipLinkedDir: a symbolic link to a directory, under a directory
 	// being read; it is not followed, since it could lead back up.
 	SkipLinkedDir = "linked-directory"
+	// SkipEmpty: the object holds no bytes at all. AWS never writes an
+	// empty log object (a gzip stream is never empty), so it is counted
+	// apart from the objects read, to be seen.
+	SkipEmpty = "empty"
 	// SkipMissing: the object was deleted before it could be read.
 	SkipMissing = "missing"
 	// SkipTestEvent: S3's s3:TestEvent, sent when a notification is

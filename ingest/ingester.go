@@ -309,6 +309,19 @@ func (r *Run) err() error {
 	return fmt.Errorf("ingest: %d objects failed: %w", len(failed), errors.Join(failed...))
 }
 
+// count counts an object read from its start (stored size bytes) as read,
+// or, when it held nothing at all, as skipped (SkipEmpty).
+func (r *Run) count(res *Result, size int64) {
+	switch {
+	case res.readErr != nil:
+	case size == 0 && res.Task.Offset == 0 && !res.Stopped:
+		res.Skipped = SkipEmpty
+		r.stats.Skip(SkipEmpty)
+	default:
+		r.stats.objects.Add(1)
+	}
+}
+
 // expired reports whether reading must stop now.
 func (r *Run) expired() bool {
 	return r.halt.Load() || !r.stopAt.IsZero() && !r.now().Before(r.stopAt)

@@ -65,9 +65,7 @@ func (r *Run) Object(t Task) *Result {
 		}
 	}
 	r.ingest(res, content, t.Offset)
-	if res.readErr == nil {
-		r.stats.objects.Add(1)
-	}
+	r.count(res, body.off)
 	return res
 }
 

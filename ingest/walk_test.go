@@ -227,3 +227,21 @@ func TestRunForgetsWhatIsDone(t *testing.T) {
 		t.Errorf("summary %+v", s)
 	}
 }
+
+// TestEmptyObjectIsCountedApart: a file with no bytes at all (which AWS
+// never writes) is skipped as empty, not counted among the objects read.
+func TestEmptyObjectIsCountedApart(t *testing.T) {
+	dir := t.TempDir()
+	empty, good := filepath.Join(dir, "empty.log.gz"), filepath.Join(dir, "good.log")
+	os.WriteFile(empty, nil, 0o644)
+	os.WriteFile(good, lines(3, newLogGen(40).alb, "\n"), 0o644)
+	r := (&Ingester{Stream: newLocalStream(t, local.Options{})}).Start(t.Context())
+	res := r.File(empty)
+	r.File(good)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Stats().Summary(); res.Skipped != SkipEmpty || s.Objects != 1 || s.Skipped[SkipEmpty] != 1 || s.Lines != 3 {
+		t.Errorf("skipped %q, summary %+v: want the empty file skipped as empty, one object read", res.Skipped, s)
+	}
+}
