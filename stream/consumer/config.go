@@ -22,7 +22,11 @@ type Config struct {
 	Consumer string
 	// Owner is the lease owner id. Default: hostname-pid-random
 	Owner string
-	// StartAt is where shards with no checkpoint start. Default: TrimHorizon
+	// StartAt is where shards with no checkpoint start. Default: TrimHorizon.
+	// Latest means what is written from the time Run starts, on every
+	// shard: it is resolved to that time (stream.Since), so that a child
+	// shard a split or merge opens later is read from its first record,
+	// not from whatever it holds when this consumer gets to it.
 	StartAt stream.Position
 	// Drain makes Run return nil once every shard is read to its tip (or
 	// end) and everything read was processed and checkpointed.
@@ -97,6 +101,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.StartAt.Kind == stream.Latest {
+		// A LATEST iterator on a child opened after a reshard would skip
+		// everything written to it while the parent was still being read
+		// (the KCL starts children at TRIM_HORIZON for the same reason).
+		c.StartAt = stream.Since(time.Now())
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = stream.DefaultPollInterval
