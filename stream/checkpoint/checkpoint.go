@@ -75,6 +75,10 @@ var (
 	ErrLeaseHeld = errors.New("checkpoint: lease held by another owner")
 	ErrNotOwner  = errors.New("checkpoint: not the lease owner")
 	ErrBackwards = errors.New("checkpoint: would move backwards")
+	// ErrUnusable: the store is not there or refuses us (a table that
+	// does not exist, access denied). Retrying will not help; it takes a
+	// change of configuration.
+	ErrUnusable = errors.New("checkpoint: store unusable")
 )
 
 // Validate reports whether seq is a value a checkpoint can hold: a

@@ -139,7 +139,13 @@ func (l *shardLease) set(seq string) error {
 		}
 		d := backoff.Delay(attempt, minBackoff, maxBackoff)
 		if time.Until(l.until)-d < l.ttl/6 {
-			return fmt.Errorf("consumer: checkpoint %s at %s (lease ending): %w", l.shard, seq, err)
+			// The store kept failing (a brownout) until the lease's end:
+			// the shard is dropped, not the consumer; it is taken again
+			// once the store answers, from its last checkpoint.
+			err = fmt.Errorf("%w: the checkpoint store failed until the lease's end: %w", errLeaseLost, err)
+			l.lost = true
+			l.cancel(err)
+			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
 		}
 		l.log("consumer: checkpoint failed, retrying", "shard", l.shard, "err", err)
 		if err := backoff.Sleep(l.ctx, d); err != nil {

@@ -173,10 +173,11 @@ func (c *coordinator) readyShards() ([]stream.Shard, error) {
 	return stream.Ready(shards, func(id string) bool { return finished[id] }), nil
 }
 
-// isFatalListError: a stream that does not exist will not appear by
-// retrying; everything else (throttling, network, the store) might pass.
+// isFatalListError: a stream or a checkpoint store that does not exist, or
+// a store that refuses us, will not come right by retrying; everything
+// else (throttling, network, a store's brownout) might pass.
 func isFatalListError(err error) bool {
-	return errors.Is(err, stream.ErrStreamNotFound)
+	return errors.Is(err, stream.ErrStreamNotFound) || errors.Is(err, checkpoint.ErrUnusable)
 }
 
 // drainedAll reports that every ready shard was read to its tip in this

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 	"github.com/elbstream/elbstream/stream/checkpoint"
 )
 
@@ -309,8 +310,12 @@ func notOwner(c checkpoint.Checkpoint, owner string) error {
 func (s *Store) wrap(op, consumer, shardID string, err error) error {
 	var rnf *types.ResourceNotFoundException
 	if errors.As(err, &rnf) {
-		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: table %s not found (create it, or use dynamodb://%s?create=true): %w",
-			op, consumer, shardID, s.table, s.table, err)
+		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: table %s not found (create it, or use dynamodb://%s?create=true): %w",
+			op, consumer, shardID, checkpoint.ErrUnusable, s.table, s.table, err)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && (api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "UnrecognizedClientException") {
+		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: %w", op, consumer, shardID, checkpoint.ErrUnusable, err)
 	}
 	return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w", op, consumer, shardID, err)
 }
