@@ -293,7 +293,9 @@ func (s *countingSink) Put(ctx context.Context, entries []stream.Entry) ([]strea
 }
 
 // crashingStore stops checkpointing once crashed is closed: the process
-// died before it could record the batches in flight.
+// died before it could record the batches in flight. It refuses for good
+// (checkpoint.ErrUnusable), as a dead process writes nothing more; a
+// transient failure would be a brownout, which the consumer rides out.
 type crashingStore struct {
 	checkpoint.Store
 	crashed chan struct{}
@@ -302,7 +304,7 @@ type crashingStore struct {
 func (s *crashingStore) Set(ctx context.Context, consumer, shardID, owner, seq string) error {
 	select {
 	case <-s.crashed:
-		return fmt.Errorf("checkpoint %s: %w", shardID, errCrash)
+		return fmt.Errorf("checkpoint %s: %w: %w", shardID, checkpoint.ErrUnusable, errCrash)
 	default:
 		return s.Store.Set(ctx, consumer, shardID, owner, seq)
 	}

@@ -99,6 +99,8 @@ func (l *shardLease) renew() error {
 		return nil
 	case errors.Is(err, checkpoint.ErrLeaseHeld):
 		return fmt.Errorf("%w: %w", errLeaseLost, err)
+	case errors.Is(err, checkpoint.ErrUnusable):
+		return err
 	case !time.Now().Before(l.until.Add(-l.ttl / 6)):
 		return fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err)
 	}
@@ -134,7 +136,9 @@ func (l *shardLease) set(seq string) error {
 			l.lost = true
 			l.cancel(fmt.Errorf("%w: %w", errLeaseLost, err))
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
-		case errors.Is(err, checkpoint.ErrBackwards), l.ctx.Err() != nil:
+		case errors.Is(err, checkpoint.ErrBackwards), errors.Is(err, checkpoint.ErrUnusable), l.ctx.Err() != nil:
+			// A store that is gone or refuses us will not answer better
+			// after the lease is taken again: that ends the consumer.
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)
 		}
 		d := backoff.Delay(attempt, minBackoff, maxBackoff)

@@ -208,6 +208,9 @@ func (c *coordinator) startWorkers(ready []stream.Shard) {
 		switch {
 		case errors.Is(err, checkpoint.ErrLeaseHeld):
 			continue
+		case errors.Is(err, checkpoint.ErrUnusable):
+			c.fail(fmt.Errorf("consumer: acquire lease of %s: %w", s.ID, err))
+			return
 		case err != nil:
 			c.cfg.Logger.Warn("consumer: acquire lease failed", "shard", s.ID, "err", err)
 			continue

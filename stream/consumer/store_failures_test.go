@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/elbstream/elbstream/internal/testenv"
+	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/checkpoint"
 	cpdynamodb "github.com/elbstream/elbstream/stream/checkpoint/dynamodb"
 )
@@ -87,4 +88,98 @@ func TestMissingCheckpointTableFailsRun(t *testing.T) {
 		t.Fatalf("Run = %v (ctx %v), want checkpoint.ErrUnusable before the context ends", err, ctx.Err())
 	}
 	t.Log(err)
+}
+
+// refusingStore answers listings but refuses every Set for good, as a
+// store whose policy lacks dynamodb:UpdateItem does.
+type refusingStore struct{ checkpoint.Store }
+
+func (s refusingStore) Set(ctx context.Context, consumer, shard, owner, seq string) error {
+	return fmt.Errorf("set %s/%s: %w: AccessDeniedException", consumer, shard, checkpoint.ErrUnusable)
+}
+
+// TestStoreRefusingCheckpointsFailsRun: a Set refused for good fails Run
+// at once, instead of dropping the shard at each lease's end and taking
+// it again for ever.
+func TestStoreRefusingCheckpointsFailsRun(t *testing.T) {
+	e := newEnv(t, 1)
+	e.put(t, 5, spread)
+	cfg := e.config("c")
+	cfg.Checkpoints = refusingStore{e.store}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := Run(ctx, cfg, newRecorder().process)
+	if !errors.Is(err, checkpoint.ErrUnusable) || ctx.Err() != nil {
+		t.Fatalf("Run = %v (ctx %v), want checkpoint.ErrUnusable before the context ends", err, ctx.Err())
+	}
+}
+
+// TestProcessFailureOutlivesAFailingCheckpoint: process finishes part of
+// a batch and then fails for good while the store is in a brownout. The
+// process's error ends Run; the failed checkpoint must not turn it into a
+// dropped lease, taken again and failed again for as long as the
+// brownout lasts.
+func TestProcessFailureOutlivesAFailingCheckpoint(t *testing.T) {
+	e := newEnv(t, 1)
+	e.put(t, 5, spread)
+	cfg := e.config("c")
+	bs := &brownoutStore{Store: e.store, until: time.Now().Add(time.Hour)}
+	cfg.Checkpoints = bs
+	sinkDown := errors.New("the sink refuses for good")
+	calls := 0
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		calls++
+		return b.Records[0].SequenceNumber, sinkDown
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := Run(ctx, cfg, process)
+	if !errors.Is(err, sinkDown) || ctx.Err() != nil {
+		t.Fatalf("Run = %v (ctx %v) after %d calls, want the process's error before the context ends", err, ctx.Err(), calls)
+	}
+	if calls != 1 {
+		t.Fatalf("process called %d times, want once: the shard was taken again after the failure", calls)
+	}
+}
+
+// grantOnceStore lets the first Acquire through, then refuses every
+// Acquire for good: the lease's renewal, or taking a shard at all.
+type grantOnceStore struct {
+	checkpoint.Store
+	mu      sync.Mutex
+	granted bool
+}
+
+func (s *grantOnceStore) Acquire(ctx context.Context, consumer, shard, owner string, ttl time.Duration) (checkpoint.Checkpoint, error) {
+	s.mu.Lock()
+	first := !s.granted
+	s.granted = true
+	s.mu.Unlock()
+	if first {
+		return s.Store.Acquire(ctx, consumer, shard, owner, ttl)
+	}
+	return checkpoint.Checkpoint{}, fmt.Errorf("acquire %s/%s: %w: AccessDeniedException", consumer, shard, checkpoint.ErrUnusable)
+}
+
+// TestStoreRefusingLeasesFailsRun: a lease refused for good fails Run,
+// whether it is a renewal (one shard: its lease was granted, the renewal
+// 1 s later is refused) or taking a further shard (two shards), instead of
+// being retried and the shard taken again for ever.
+func TestStoreRefusingLeasesFailsRun(t *testing.T) {
+	for _, shards := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%dshards", shards), func(t *testing.T) {
+			e := newEnv(t, shards)
+			e.put(t, 5, spread)
+			cfg := e.config("c")
+			cfg.Drain = false
+			cfg.Checkpoints = &grantOnceStore{Store: e.store}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := Run(ctx, cfg, newRecorder().process)
+			if !errors.Is(err, checkpoint.ErrUnusable) || ctx.Err() != nil {
+				t.Fatalf("Run = %v (ctx %v), want checkpoint.ErrUnusable before the context ends", err, ctx.Err())
+			}
+			t.Log(err)
+		})
+	}
 }

@@ -111,18 +111,27 @@ func (w *shardWorker) checkpoint(b stream.Batch, done string, perr error) (res r
 			return w.fail(fmt.Errorf("consumer: process %s returned done %q, which is not in the batch", w.shard, done)), true
 		}
 		if err := w.lease.set(done); err != nil {
+			if perr != nil && !isCancel(perr) {
+				// process failed for good: that ends the consumer, whether
+				// or not what it did finish could be checkpointed.
+				return w.fail(fmt.Errorf("consumer: process %s: %w (and %w)", w.shard, perr, err)), true
+			}
 			return w.setFailed(err), true
 		}
 	}
 	if perr == nil {
 		return result{}, false
 	}
-	if w.lease.ctx.Err() != nil && (errors.Is(perr, context.Canceled) || errors.Is(perr, context.DeadlineExceeded)) {
+	if w.lease.ctx.Err() != nil && isCancel(perr) {
 		// process gave up because the grace ended or the lease went:
 		// what it finished is checkpointed, the rest will be read again.
 		return w.interrupted(), true
 	}
 	return w.fail(fmt.Errorf("consumer: process %s: %w", w.shard, perr)), true
+}
+
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func inBatch(b stream.Batch, seq string) bool {
@@ -165,6 +174,8 @@ func (w *shardWorker) interrupted() result {
 	if cause := context.Cause(w.lease.ctx); errors.Is(cause, errLeaseLost) || errors.Is(cause, errRewound) {
 		w.cfg.Logger.Info("consumer: lease lost", "shard", w.shard, "err", cause)
 		return result{shard: w.shard, outcome: dropped, err: cause}
+	} else if errors.Is(cause, checkpoint.ErrUnusable) {
+		return w.fail(fmt.Errorf("consumer: renew lease of %s: %w", w.shard, cause))
 	}
 	return result{shard: w.shard, outcome: stopped}
 }
