@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"strconv"
-	"unicode/utf8"
+
+	"github.com/elbstream/elbstream/internal/linecut"
 )
 
 // DefaultMaxLineBytes is the longest line kept whole. ALB user agents and
@@ -25,7 +25,7 @@ const minMaxLineBytes = 256
 // transform sees the marker as part of the line (the line then normally
 // fails to parse and is forwarded with its original text and a parse-failure
 // tag), so a cut line is visible downstream, never silently shortened.
-const TruncationMarker = " [elbstream: line truncated from "
+const TruncationMarker = linecut.Marker
 
 // LineReader splits a byte stream into lines ending in LF or CRLF, keeping
 // each line's byte offset in the stream. A final line without a terminator
@@ -163,13 +163,7 @@ func (l *LineReader) truncate(b []byte, orig int) {
 // (or all of it), to fit the marker within the limit, backing off to a
 // UTF-8 boundary, and makes it the current line.
 func (l *LineReader) cut(orig int) {
-	var buf [64]byte
-	s := append(append(append(buf[:0], TruncationMarker...), strconv.Itoa(orig)...), " bytes]"...)
-	keep := min(l.max-len(s), len(l.long))
-	for keep > 0 && keep < len(l.long) && !utf8.RuneStart(l.long[keep]) {
-		keep--
-	}
-	l.long = append(l.long[:keep], s...)
+	l.long = linecut.Append(l.long[:0], l.long, l.max, orig)
 	l.line = l.long
 	l.orig = orig
 }
