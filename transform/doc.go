@@ -46,8 +46,11 @@
 // number and the error, so the loss is visible downstream; the record itself
 // stays in the raw stream for its retention period. A line whose event
 // cannot fit in a record even on its own (only a line of hundreds of
-// kilobytes) is encoded from its first MaxRecordBytes/8 bytes and counted
-// as truncated, rather than blocking its shard for ever.
+// kilobytes) is cut to MaxRecordBytes/8 bytes, marked the way ingest marks
+// a line over its limit (" [elbstream: line truncated from N bytes]"),
+// encoded and counted as truncated, rather than blocking its shard for
+// ever. The cut line usually fails to parse, and is then counted as a
+// parse failure, as its event is tagged.
 //
 // # Delivery guarantee
 //

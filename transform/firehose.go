@@ -45,8 +45,10 @@ const (
 //
 // Firehose's Lambda buffer (ProcessingConfiguration BufferSizeInMBs) sets
 // the input size; events are a few times larger than their lines and the
-// response is base64, so keep the buffer at 1 MB (the default) or below:
-// see the README for the measured ratio.
+// response is base64 (1 MB of lines makes about 4.3 MB of response for
+// ALB, 7.1 MB for CLB), so keep the buffer at 0.5 MB, or at most 1 MB (the
+// default) for ALB and NLB lines only. Records over the limit are not
+// lost but returned as ProcessingFailed.
 type FirehoseHandler struct {
 	// Encoder is the template of the encoders used (format, schema,
 	// static fields); each invocation uses its own copy.

@@ -17,10 +17,11 @@ type emitFunc func(ev, line []byte, p elblog.Provenance) error
 // user records into lines and encodes each line. It is not safe for
 // concurrent use; it allocates nothing per line once its buffers are warm.
 type lineEncoder struct {
-	enc elblog.Encoder
-	dec kpl.Decoder
-	ev  []byte // the event being built, reused
-	c   counts
+	enc  elblog.Encoder
+	dec  kpl.Decoder
+	ev   []byte         // the event being built, reused
+	last elblog.Outcome // of the line last encoded
+	c    counts
 }
 
 // newLineEncoder returns a lineEncoder with its own encoder configured as
@@ -105,7 +106,7 @@ func (e *lineEncoder) userRecord(u kpl.Record, emit emitFunc) error {
 func (e *lineEncoder) line(line []byte, p elblog.Provenance, emit emitFunc) error {
 	e.c.lines++
 	ev, outcome, err := e.enc.AppendJSON(e.ev[:0], line, p)
-	e.ev = ev
+	e.ev, e.last = ev, outcome
 	if errors.Is(err, elblog.ErrConfig) { // New and the handlers check it first
 		return err
 	}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/elbstream/elbstream/internal/linecut"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kpl"
 	"github.com/elbstream/elbstream/transform/elblog"
@@ -253,9 +255,57 @@ func TestProcessOversizedLine(t *testing.T) {
 	if err != nil || done != 1 {
 		t.Fatalf("Process = %d, %v", done, err)
 	}
-	checkOneEventPerLine(t, f, decodeEvents(t, sink.entries()))
-	if st := s.Stats().Snapshot(); st.Truncated != 1 {
-		t.Errorf("truncated = %d, want 1", st.Truncated)
+	evs := decodeEvents(t, sink.entries())
+	checkOneEventPerLine(t, f, evs)
+	checkCut(t, evs, long)
+	if st := s.Stats().Snapshot(); st.Truncated != 1 || st.ParseFailures != 1 {
+		t.Errorf("truncated = %d, parse failures = %d, want 1 and 1", st.Truncated, st.ParseFailures)
+	}
+}
+
+// A line that parses but whose event cannot fit in a record is cut, and
+// counted as a parse failure, which its event then is.
+func TestProcessOversizedValidLine(t *testing.T) {
+	long := strings.Replace(albLine, `"curl/7.46.0"`, `"`+strings.Repeat("Mozilla/5.0 ", 1000)+`"`, 1)
+	f := makeRaw(t, 1, 1, 2, func(i int) string {
+		if i == 1 {
+			return long
+		}
+		return albLine
+	})
+	sink := &memSink{Limits_: stream.Limits{MaxRecordBytes: 8 << 10, MaxPutEntries: 500, MaxPutBytes: 64 << 10, MaxPartitionKey: 256}}
+	s := newStage(t, sink, Config{})
+	if done, err := s.Process(context.Background(), f.records); err != nil || done != 1 {
+		t.Fatalf("Process = %d, %v", done, err)
+	}
+	evs := decodeEvents(t, sink.entries())
+	if len(evs) != 2 || isParseFailure(evs[0]) || !isParseFailure(evs[1]) {
+		t.Fatalf("want a parsed event and a failure, got %+v", evs)
+	}
+	checkCut(t, evs, long)
+	if st := s.Stats().Snapshot(); st.Events != 2 || st.Truncated != 1 || st.ParseFailures != 1 {
+		t.Errorf("events = %d, truncated = %d, parse failures = %d, want 2, 1 and 1", st.Events, st.Truncated, st.ParseFailures)
+	}
+}
+
+// checkCut checks that exactly one of evs stands for line cut: its
+// event.original is the line's start followed by the truncation marker.
+func checkCut(t *testing.T, evs []event, line string) {
+	t.Helper()
+	marker := linecut.Marker + strconv.Itoa(len(line)) + " bytes]"
+	n := 0
+	for _, ev := range evs {
+		orig, _ := lookup(ev.Fields, "event.original").(string)
+		if !strings.HasSuffix(orig, marker) {
+			continue
+		}
+		n++
+		if kept := strings.TrimSuffix(orig, marker); len(kept) < 512 || !strings.HasPrefix(line, kept) {
+			t.Errorf("cut line keeps %d bytes, not a start of the line: %.60q", len(kept), kept)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d events end in %q, want 1", n, marker)
 	}
 }
 

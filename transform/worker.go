@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/elbstream/elbstream/internal/linecut"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kpl"
 	"github.com/elbstream/elbstream/transform/elblog"
@@ -43,7 +44,8 @@ type worker struct {
 	key  string          // its partition key
 	done int             // leading raw records whose events were all accepted
 
-	trunc   []byte // a truncated line's event
+	cut     []byte // the start of a line too long for a record, marked
+	trunc   []byte // its event
 	message []byte // the line standing for an undecodable record
 }
 
@@ -85,12 +87,17 @@ func (w *worker) add(ev, line []byte, p elblog.Provenance) error {
 	err := w.addRecord(r)
 	if errors.Is(err, kpl.ErrTooLarge) {
 		// Only a line of hundreds of kilobytes makes an event that cannot
-		// fit in a record on its own. Encode its start instead, which the
-		// parser sees as a truncated (and usually malformed) line, rather
-		// than block the shard on it for ever.
-		n := min(len(line), w.stage.limits.MaxRecordBytes/8)
-		w.trunc, _, _ = w.le.enc.AppendJSON(w.trunc[:0], line[:n], p)
+		// fit in a record on its own. Encode its start instead, marked as
+		// ingest marks a line over its limit, rather than block the shard
+		// on it for ever. The cut line usually fails to parse: count it
+		// as a failure then, as its event says.
+		w.cut = linecut.Append(w.cut[:0], line, w.stage.limits.MaxRecordBytes/8, len(line))
+		var outcome elblog.Outcome
+		w.trunc, outcome, _ = w.le.enc.AppendJSON(w.trunc[:0], w.cut, p)
 		w.le.c.truncated++
+		if outcome == elblog.Failed && w.le.last != elblog.Failed {
+			w.le.c.parseFailures++
+		}
 		r.Data = w.trunc
 		err = w.addRecord(r)
 	}

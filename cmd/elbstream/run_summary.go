@@ -71,6 +71,9 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 	if in.TruncatedLines > 0 {
 		extra = append(extra, fmt.Sprintf("%d lines truncated to the line limit (delivered, marked)", in.TruncatedLines))
 	}
+	if tr.Truncated > 0 {
+		extra = append(extra, fmt.Sprintf("%d lines cut to fit an events record (delivered, marked)", tr.Truncated))
+	}
 	if tr.Undecodable > 0 {
 		extra = append(extra, fmt.Sprintf("%d undecodable raw records", tr.Undecodable))
 	}
