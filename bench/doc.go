@@ -9,5 +9,6 @@
 //
 // benchstat.txt its summary, and parser.svg the plot that
 // `go run ./bench/plot` draws from it (task bench-plot). README.md describes
-// the machine.
+// the machines (the committed run is a Zen 5 host's; results-zen4.txt and
+// results-zen3.txt are earlier hosts').
 package bench

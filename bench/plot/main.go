@@ -64,7 +64,7 @@ func parse(r io.Reader) (*results, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if cpu, ok := strings.CutPrefix(line, "cpu: "); ok {
-			res.cpu = cpu
+			res.cpu = strings.TrimSpace(cpu)
 		}
 		m := benchLine.FindStringSubmatch(line)
 		if m == nil {
