@@ -32,6 +32,12 @@
 // at the next renewal, drops the shard without checkpointing the batch in
 // hand, and takes it up again from the rewound position.
 //
+// Failures: a listing of the stream or of the checkpoints that fails for
+// a passing reason (stream.IsRetryable, a store's brownout) is retried
+// with backoff; one that will not come right (a stream error that is not
+// retryable, checkpoint.ErrUnusable) fails Run, as a shard read that is
+// not retryable does.
+//
 // Leases are not balanced: the first Run of a consumer takes every ready
 // shard, and another Run (another owner) takes shards as they are released
 // or their leases expire. Use that for failover, not to spread load.

@@ -158,7 +158,15 @@ func (c *coordinator) readyShards() ([]stream.Shard, error) {
 	defer cancel()
 	shards, err := c.cfg.Stream.Shards(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("consumer: list shards: %w", err)
+		err = fmt.Errorf("consumer: list shards: %w", err)
+		if !stream.IsRetryable(err) && ctx.Err() == nil {
+			// The stream's answer is final (no such stream, access
+			// denied, a local stream's store broken), as the shard
+			// reader takes it too. A listing cut by its own timeout is
+			// not: it is tried again.
+			return nil, finalListError{err}
+		}
+		return nil, err
 	}
 	cps, err := c.cfg.Checkpoints.List(ctx, c.cfg.Consumer)
 	if err != nil {
@@ -173,11 +181,16 @@ func (c *coordinator) readyShards() ([]stream.Shard, error) {
 	return stream.Ready(shards, func(id string) bool { return finished[id] }), nil
 }
 
-// isFatalListError: a stream or a checkpoint store that does not exist, or
-// a store that refuses us, will not come right by retrying; everything
+// finalListError is a listing of the stream that failed for good.
+type finalListError struct{ error }
+
+func (e finalListError) Unwrap() error { return e.error }
+
+// isFatalListError: a stream that does not exist or refuses us, or a
+// checkpoint store that does, will not come right by retrying; everything
 // else (throttling, network, a store's brownout) might pass.
 func isFatalListError(err error) bool {
-	return errors.Is(err, stream.ErrStreamNotFound) || errors.Is(err, checkpoint.ErrUnusable)
+	return errors.As(err, new(finalListError)) || errors.Is(err, checkpoint.ErrUnusable)
 }
 
 // drainedAll reports that every ready shard was read to its tip in this
