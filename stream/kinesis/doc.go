@@ -14,8 +14,9 @@
 //
 // Errors are classified with the typed errors of the SDK and wrapped with
 // the sentinels of package stream: throttling (ProvisionedThroughputExceeded,
-// KMSThrottling, LimitExceeded) as stream.ErrThrottled, server faults and
-// network failures as stream.ErrTransient, ExpiredIteratorException as
+// KMSThrottling, LimitExceeded) as stream.ErrThrottled, server faults,
+// network failures and ResourceInUseException (a stream not ACTIVE: being
+// created or updated) as stream.ErrTransient, ExpiredIteratorException as
 // stream.ErrExpiredIterator, ResourceNotFoundException as
 // stream.ErrStreamNotFound or stream.ErrShardNotFound. The SDK's own retryer
 // still runs under them, as the aws.Config configures it; this package adds

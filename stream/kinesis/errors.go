@@ -64,6 +64,7 @@ func classify(ctx context.Context, err error, notFound, invalidArg error) error 
 		expired     *types.ExpiredIteratorException
 		missing     *types.ResourceNotFoundException
 		internal    *types.InternalFailureException
+		inUse       *types.ResourceInUseException
 		invalid     *types.InvalidArgumentException
 		api         smithy.APIError
 		status      interface{ HTTPStatusCode() int }
@@ -78,6 +79,11 @@ func classify(ctx context.Context, err error, notFound, invalidArg error) error 
 	case errors.As(err, &missing):
 		return notFound
 	case errors.As(err, &internal):
+		return stream.ErrTransient
+	case errors.As(err, &inUse):
+		// The stream is not ACTIVE: being created or updated (a reshard,
+		// a change of encryption), which passes; or being deleted, after
+		// which it is not found.
 		return stream.ErrTransient
 	case errors.As(err, &invalid):
 		return invalidArg

@@ -34,6 +34,7 @@ func TestPutErrorClassification(t *testing.T) {
 		{500, "InternalFailureException", stream.ErrTransient, new(*types.InternalFailureException)},
 		{500, "InternalFailure", stream.ErrTransient, nil},
 		{503, "ServiceUnavailable", stream.ErrTransient, nil},
+		{400, "ResourceInUseException", stream.ErrTransient, new(*types.ResourceInUseException)},
 		{400, "AccessDeniedException", nil, new(*types.AccessDeniedException)},
 		{400, "KMSDisabledException", nil, new(*types.KMSDisabledException)},
 		{400, "ValidationException", nil, new(*types.ValidationException)},
@@ -57,6 +58,40 @@ func TestPutErrorClassification(t *testing.T) {
 			}
 			if tt.as != nil && !errors.As(err, tt.as) {
 				t.Errorf("errors.As(%v, %T) = false", err, tt.as)
+			}
+		})
+	}
+}
+
+// Listing errors are classified as Put's are: what a consumer retries
+// (a stream not ACTIVE yet) and what it stops on (no stream, no access).
+func TestListShardsErrorClassification(t *testing.T) {
+	tests := []struct {
+		code      string
+		retryable bool
+		is        error
+	}{
+		{"ResourceInUseException", true, stream.ErrTransient},
+		{"LimitExceededException", true, stream.ErrThrottled},
+		{"ResourceNotFoundException", false, stream.ErrStreamNotFound},
+		{"AccessDeniedException", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			f := newFakeService(t)
+			f.Ops["ListShards"] = fail(400, tt.code)
+			_, err := f.stream("logs").Shards(context.Background())
+			if err == nil {
+				t.Fatal("Shards succeeded")
+			}
+			if got := stream.IsRetryable(err); got != tt.retryable {
+				t.Errorf("IsRetryable(%v) = %v, want %v", err, got, tt.retryable)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+			if !strings.Contains(err.Error(), tt.code) {
+				t.Errorf("error %q does not name %s", err, tt.code)
 			}
 		})
 	}
