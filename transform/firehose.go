@@ -141,21 +141,27 @@ func (h *FirehoseHandler) Handle(ctx context.Context, ev events.KinesisFirehoseE
 		size += grow
 		ok++
 	}
+	parseFailures, last := le.c.parseFailures, le.c.lastFailure()
 	h.add(le)
 	if h.Logger != nil {
 		level := slog.LevelInfo
 		if overflow > 0 || failed > 0 {
 			level = slog.LevelError
 		}
-		h.Logger.LogAttrs(ctx, level, "firehose: batch transformed",
+		attrs := []slog.Attr{
 			slog.Int("records", len(ev.Records)),
 			slog.Int("ok", ok),
 			slog.Int("dropped", dropped),
 			slog.Int("undecodable", failed),
 			slog.Int("over_response_limit", overflow),
+			slog.Int64("parse_failures", parseFailures),
 			slog.Int("response_bytes", size),
 			slog.Int64("took_ms", time.Since(start).Milliseconds()),
-		)
+		}
+		if last != nil {
+			attrs = append(attrs, slog.String("last_parse_failure", last.String()))
+		}
+		h.Logger.LogAttrs(ctx, level, "firehose: batch transformed", attrs...)
 	}
 	return resp, nil
 }

@@ -90,6 +90,9 @@ func (h *KinesisHandler) log(ctx context.Context, ev events.KinesisEvent, before
 	if len(ev.Records) > 0 {
 		attrs = append(attrs, slog.String("source", ev.Records[0].EventSourceArn))
 	}
+	if n := len(d.LastFailures); d.ParseFailures > 0 && n > 0 {
+		attrs = append(attrs, slog.String("last_parse_failure", d.LastFailures[n-1].String()))
+	}
 	level := slog.LevelInfo
 	msg := "transform: batch done"
 	if done < len(ev.Records) {

@@ -116,6 +116,7 @@ func (e *lineEncoder) line(line []byte, p elblog.Provenance, emit emitFunc) erro
 		return nil
 	case elblog.Failed:
 		e.c.parseFailures++
+		e.c.fail(Failure{Source: p.Source, Position: p.Position, Err: err})
 	}
 	e.c.events++
 	return emit(ev, line, p)

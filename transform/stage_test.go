@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +57,7 @@ func TestProcessEveryLineOneEvent(t *testing.T) {
 
 	st := s.Stats().Snapshot()
 	var lines, control, bad, bytesIn int64
+	var badLines []line
 	for i, ls := range f.lines {
 		bytesIn += int64(len(f.records[i].Data))
 		for _, l := range ls {
@@ -65,9 +67,25 @@ func TestProcessEveryLineOneEvent(t *testing.T) {
 				control++
 			case strings.HasPrefix(l.Text, badLine):
 				bad++
+				badLines = append(badLines, l)
 			}
 		}
 	}
+	// The summary's sample: the latest failures, in order, with the
+	// parser's reason.
+	if len(badLines) < 6 {
+		t.Fatalf("the fixture has %d bad lines, too few to test the sample", len(badLines))
+	}
+	wantLast := badLines[len(badLines)-5:]
+	if len(st.LastFailures) != len(wantLast) {
+		t.Fatalf("LastFailures = %v, want %d", st.LastFailures, len(wantLast))
+	}
+	for i, fl := range st.LastFailures {
+		if w := wantLast[i]; fl.Source != w.Source || fl.Position != w.Position || !errors.As(fl.Err, new(*elblog.ParseError)) {
+			t.Errorf("LastFailures[%d] = %v, want the failure of %s", i, fl, w.key())
+		}
+	}
+	st.LastFailures = nil
 	var bytesOut int64
 	for _, e := range sink.entries() {
 		bytesOut += int64(e.Size())
@@ -77,7 +95,7 @@ func TestProcessEveryLineOneEvent(t *testing.T) {
 		ParseFailures: bad, Skipped: control, BytesIn: bytesIn, BytesOut: bytesOut,
 		Entries: int64(len(sink.entries())),
 	}
-	if st != want {
+	if !reflect.DeepEqual(st, want) {
 		t.Errorf("stats:\n got %+v\nwant %+v", st, want)
 	}
 }

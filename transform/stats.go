@@ -1,10 +1,29 @@
 package transform
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// keepFailures is how many of the latest parse failures Stats keeps, so
+// that a summary can say why lines failed, not only how many.
+const keepFailures = 5
+
+// Failure is a line that did not parse, forwarded as a failure event.
+type Failure struct {
+	Source   string // the line's provenance: "s3://BUCKET/KEY#ETAG", a file, "kinesis:SEQUENCE"
+	Position int64  // the line's byte offset in it; -1 for a raw record as a whole
+	Err      error  // what was wrong, as the event's error.message says (an *elblog.ParseError)
+}
+
+func (f Failure) String() string {
+	if f.Position < 0 {
+		return fmt.Sprintf("%s: %v", f.Source, f.Err)
+	}
+	return fmt.Sprintf("%s, line at offset %d: %v", f.Source, f.Position, f.Err)
+}
 
 // Stats counts what the stage did. It is safe for concurrent use; workers
 // add their counts once per raw record group and per Put, not per line, so
@@ -23,8 +42,9 @@ type Stats struct {
 	retries       atomic.Int64
 	throttled     atomic.Int64
 
-	mu  sync.Mutex
-	lag map[string]time.Duration
+	mu       sync.Mutex
+	lag      map[string]time.Duration
+	failures []Failure // the latest, oldest first
 }
 
 // Snapshot is a copy of the counters at one moment.
@@ -44,6 +64,9 @@ type Snapshot struct {
 	// Lag is how far behind the tip the furthest-behind shard was at its
 	// last batch.
 	Lag time.Duration
+	// LastFailures are the latest parse failures, oldest first (at most
+	// five).
+	LastFailures []Failure
 }
 
 // Snapshot returns the current counters.
@@ -66,6 +89,7 @@ func (s *Stats) Snapshot() Snapshot {
 	for _, d := range s.lag {
 		snap.Lag = max(snap.Lag, d)
 	}
+	snap.LastFailures = append([]Failure(nil), s.failures...)
 	s.mu.Unlock()
 	return snap
 }
@@ -83,6 +107,24 @@ func (s *Stats) ObserveLag(shardID string, behind time.Duration) {
 // counts is one worker's tally, added to Stats in one go.
 type counts struct {
 	records, lines, events, parseFailures, skipped, undecodable, truncated, bytesIn int64
+
+	failures  [keepFailures]Failure // the latest, a ring
+	nFailures int                   // failures noted, of which the ring keeps the last
+}
+
+// lastFailure is the latest failure noted, or nil.
+func (c *counts) lastFailure() *Failure {
+	if c.nFailures == 0 {
+		return nil
+	}
+	f := c.failures[(c.nFailures-1)%keepFailures]
+	return &f
+}
+
+// fail notes a parse failure for the summary (the count is separate).
+func (c *counts) fail(f Failure) {
+	c.failures[c.nFailures%keepFailures] = f
+	c.nFailures++
 }
 
 func (s *Stats) add(c *counts) {
@@ -97,10 +139,20 @@ func (s *Stats) add(c *counts) {
 	s.undecodable.Add(c.undecodable)
 	s.truncated.Add(c.truncated)
 	s.bytesIn.Add(c.bytesIn)
+	if c.nFailures > 0 {
+		s.mu.Lock()
+		for i := max(0, c.nFailures-keepFailures); i < c.nFailures; i++ {
+			s.failures = append(s.failures, c.failures[i%keepFailures])
+		}
+		if n := len(s.failures); n > keepFailures {
+			s.failures = append(s.failures[:0], s.failures[n-keepFailures:]...)
+		}
+		s.mu.Unlock()
+	}
 	*c = counts{}
 }
 
-// Sub returns the counts of s since earlier. Lag is s's.
+// Sub returns the counts of s since earlier. Lag and LastFailures are s's.
 func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 	return Snapshot{
 		Records:       s.Records - earlier.Records,
@@ -116,5 +168,6 @@ func (s Snapshot) Sub(earlier Snapshot) Snapshot {
 		Retries:       s.Retries - earlier.Retries,
 		Throttled:     s.Throttled - earlier.Throttled,
 		Lag:           s.Lag,
+		LastFailures:  s.LastFailures,
 	}
 }

@@ -93,10 +93,12 @@ func (w *worker) add(ev, line []byte, p elblog.Provenance) error {
 		// as a failure then, as its event says.
 		w.cut = linecut.Append(w.cut[:0], line, w.stage.limits.MaxRecordBytes/8, len(line))
 		var outcome elblog.Outcome
-		w.trunc, outcome, _ = w.le.enc.AppendJSON(w.trunc[:0], w.cut, p)
+		var perr error
+		w.trunc, outcome, perr = w.le.enc.AppendJSON(w.trunc[:0], w.cut, p)
 		w.le.c.truncated++
 		if outcome == elblog.Failed && w.le.last != elblog.Failed {
 			w.le.c.parseFailures++
+			w.le.c.fail(Failure{Source: p.Source, Position: p.Position, Err: perr})
 		}
 		r.Data = w.trunc
 		err = w.addRecord(r)

@@ -86,6 +86,7 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 	if len(extra) > 0 {
 		fmt.Fprintf(w, "run: %s\n", strings.Join(extra, "; "))
 	}
+	writeParseFailures(w, "run: ", tr.LastFailures)
 	rate := 0.0
 	if secs := r.took.Seconds(); secs > 0 {
 		rate = float64(delivered) / secs

@@ -128,6 +128,17 @@ func runCheckSummary(t *testing.T, stderr string, w runWant) {
 	if !strings.Contains(stderr, "run: reconciled:") {
 		t.Errorf("summary does not say it reconciled:\n%s", stderr)
 	}
+	// It says why lines failed: the latest failures, each with its source,
+	// offset and the parser's reason.
+	if n := min(w.parseFailures, 5); n > 0 {
+		head := fmt.Sprintf("run: last %d parse failures", n)
+		why := regexp.MustCompile(`(?m)^run:   \S+, line at offset \d+: auto: at byte 0: not a load-balancer log line`)
+		if !strings.Contains(stderr, head) || len(why.FindAllString(stderr, -1)) != int(n) {
+			t.Errorf("summary does not list the %d latest parse failures:\n%s", n, stderr)
+		}
+	} else if strings.Contains(stderr, "parse failures (each") {
+		t.Errorf("summary lists parse failures where there were none:\n%s", stderr)
+	}
 }
 
 // runEventIDs returns the event.id of every JSON line in out, counted.

@@ -148,8 +148,22 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 		Logger:      slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	stopProgress()
-	fmt.Fprintln(io.err, transformSummary(stage.Stats().Snapshot(), time.Since(began)))
+	snap := stage.Stats().Snapshot()
+	fmt.Fprintln(io.err, transformSummary(snap, time.Since(began)))
+	writeParseFailures(io.err, "transform: ", snap.LastFailures)
 	return err
+}
+
+// writeParseFailures lists the latest parse failures, so that a summary
+// says why lines failed as well as how many did.
+func writeParseFailures(w io.Writer, prefix string, fs []transform.Failure) {
+	if len(fs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%slast %d parse failures (each forwarded as an event tagged _elbparsefailure):\n", prefix, len(fs))
+	for _, f := range fs {
+		fmt.Fprintf(w, "%s  %s\n", prefix, f)
+	}
 }
 
 // transformProgress redraws one status line on stderr every second when

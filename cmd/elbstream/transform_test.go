@@ -248,3 +248,37 @@ func TestTransformLambdaHandlers(t *testing.T) {
 		t.Fatalf("transform handler without ELBSTREAM_TO: %v", err)
 	}
 }
+
+// The summary says why lines failed: the latest failures, each with the
+// line's source and offset.
+func TestTransformCommandListsParseFailures(t *testing.T) {
+	dir := t.TempDir()
+	s, err := local.Open(filepath.Join(dir, "raw"), local.Options{Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agg kpl.Aggregator
+	for i, text := range []string{transformTestLine, "not a log line", transformTestLine, "neither is this"} {
+		if ok, err := agg.Add(kpl.Record{PartitionKey: "k", Data: []byte(text), Source: "s3://logs/bad.log", Position: int64(i * 100)}); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	if res, err := s.Put(context.Background(), []stream.Entry{agg.Flush()}); err != nil || !res[0].OK() {
+		t.Fatal(err, res)
+	}
+	s.Close()
+	code, stderr := transformCLI(t, "transform", "--from", "local://"+dir+"/raw", "--to", "local://"+dir+"/events", "--drain")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"(2 parse failures,",
+		"transform: last 2 parse failures",
+		"transform:   s3://logs/bad.log, line at offset 100: auto: at byte 0: not a load-balancer log line",
+		"transform:   s3://logs/bad.log, line at offset 300: auto: at byte 0: not a load-balancer log line",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
