@@ -93,6 +93,10 @@ func (l *shardLease) renew() error {
 	cancel()
 	switch {
 	case err == nil && cp.Sequence != l.seq:
+		// This renewal took the lease again after the rewind ended it:
+		// stop writing now, under the lock, or a checkpoint waiting for
+		// it would move the checkpoint forward over the rewind.
+		l.lost = true
 		return fmt.Errorf("%w from %q to %q", errRewound, l.seq, cp.Sequence)
 	case err == nil:
 		l.until = start.Add(l.ttl)
