@@ -104,6 +104,7 @@ type shardRow struct {
 	Owner      string    `json:"owner,omitempty"`
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	Rewound    bool      `json:"rewound,omitempty"` // since the owner took the lease: it re-reads once it notices
 }
 
 func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
@@ -143,7 +144,7 @@ func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
 	fmt.Fprintln(tw, "SHARD\tSTATE\tSEQUENCE\tOWNER\tLEASE\tUPDATED")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ShardID, dash(r.State), dash(r.Sequence), dash(r.Owner),
-			leaseText(r.LeaseUntil, now), timeText(r.UpdatedAt))
+			leaseText(r.LeaseUntil, r.Rewound, now), timeText(r.UpdatedAt))
 	}
 	return tw.Flush()
 }
@@ -170,7 +171,7 @@ func listRows(ctx context.Context, store checkpoint.Store, s stream.Stream, cons
 				state = "closed"
 			}
 			cp := byShard[sh.ID]
-			rows = append(rows, shardRow{ShardID: sh.ID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt})
+			rows = append(rows, shardRow{ShardID: sh.ID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt, Rewound: cp.Rewound})
 			seen[sh.ID] = true
 		}
 	}
@@ -182,7 +183,7 @@ func listRows(ctx context.Context, store checkpoint.Store, s stream.Stream, cons
 		if s != nil {
 			state = "expired" // no longer in the stream: past retention
 		}
-		rows = append(rows, shardRow{ShardID: cp.ShardID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt})
+		rows = append(rows, shardRow{ShardID: cp.ShardID, State: state, Sequence: cp.Sequence, Owner: cp.Owner, LeaseUntil: cp.LeaseUntil, UpdatedAt: cp.UpdatedAt, Rewound: cp.Rewound})
 	}
 	return rows, nil
 }
@@ -194,10 +195,12 @@ func dash(s string) string {
 	return s
 }
 
-func leaseText(until, now time.Time) string {
+func leaseText(until time.Time, rewound bool, now time.Time) string {
 	switch {
 	case until.IsZero():
 		return "-"
+	case until.After(now) && rewound:
+		return "held for " + until.Sub(now).Round(time.Second).String() + ", rewound (the owner re-reads at its next renewal)"
 	case until.After(now):
 		return "held for " + until.Sub(now).Round(time.Second).String()
 	default:
@@ -281,10 +284,10 @@ func hasShard(shards []stream.Shard, id string) bool {
 }
 
 // noteLeases tells about shards a running consumer holds. Moving them is
-// safe: a store's Rewind ends the lease, and the consumer that held it
-// drops its batch in hand at its next renewal (within a third of its lease
-// TTL) and resumes from the new position. The batch in hand may still be
-// delivered once more.
+// safe: a store's Rewind fences the lease, and the consumer that holds it
+// drops its batch in hand at its next checkpoint or renewal (within a
+// third of its lease TTL) and resumes from the new position. The batch in
+// hand may still be delivered once more.
 func noteLeases(w io.Writer, cps []checkpoint.Checkpoint) {
 	now := time.Now()
 	for _, cp := range cps {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -174,8 +175,9 @@ func TestCheckpointsSet(t *testing.T) {
 		t.Errorf("checkpoint %s, want %s", got, f.before[shard][1])
 	}
 
-	// A running consumer's lease does not stop an operator: the lease ends
-	// and that consumer resumes from the new position.
+	// A running consumer's lease does not stop an operator: the lease is
+	// fenced (its holder can no longer checkpoint) and that consumer
+	// resumes from the new position.
 	st := f.openStore(t)
 	if _, err := st.Acquire(context.Background(), "live", shard, "running-forwarder", time.Minute); err != nil {
 		t.Fatal(err)
@@ -188,9 +190,10 @@ func TestCheckpointsSet(t *testing.T) {
 	}
 	st = f.openStore(t)
 	cp, err := st.Get(context.Background(), "live", shard)
+	setErr := st.Set(context.Background(), "live", shard, "running-forwarder", "900")
 	st.Close()
-	if err != nil || cp.Sequence != checkpoint.TrimHorizon || cp.Owner != "" {
-		t.Errorf("checkpoint %+v %v: want TRIM_HORIZON and the lease ended", cp, err)
+	if err != nil || cp.Sequence != checkpoint.TrimHorizon || !cp.Rewound || !errors.Is(setErr, checkpoint.ErrNotOwner) {
+		t.Errorf("checkpoint %+v %v, the holder's next checkpoint %v: want TRIM_HORIZON and the lease fenced", cp, err, setErr)
 	}
 
 	for _, bad := range []string{"12ab", "latest", ""} {

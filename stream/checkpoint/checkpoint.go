@@ -35,6 +35,10 @@ type Checkpoint struct {
 	Owner      string
 	LeaseUntil time.Time
 	UpdatedAt  time.Time
+	// Rewound: Rewind moved the checkpoint while Owner held the lease.
+	// Owner can no longer Set until it acquires the lease again; the
+	// Acquire that does so reports Rewound and clears it.
+	Rewound bool
 }
 
 // Finished reports whether the shard is done for this consumer.
@@ -50,6 +54,8 @@ type Store interface {
 	List(ctx context.Context, consumer string) ([]Checkpoint, error)
 	// Acquire takes or renews shardID's lease for owner until now+ttl. It
 	// fails with ErrLeaseHeld while another owner's lease is unexpired.
+	// The checkpoint returned reports Rewound if a Rewind came since
+	// owner last acquired the lease.
 	Acquire(ctx context.Context, consumer, shardID, owner string, ttl time.Duration) (Checkpoint, error)
 	// Set moves the checkpoint to seq (a sequence number or ShardEnd). It
 	// fails with ErrNotOwner unless owner holds an unexpired lease, and with
@@ -63,10 +69,13 @@ type Store interface {
 	// lease; releasing a lease nobody holds is a no-op.
 	Release(ctx context.Context, consumer, shardID, owner string) error
 	// Rewind sets seq unconditionally (any sequence or sentinel), whoever
-	// holds the lease, and ends the lease, so that a running holder cannot
-	// move the checkpoint forward again from where it was: its next Set
-	// fails with ErrNotOwner and it re-reads from the rewound position.
-	// It is the operator's explicit way back.
+	// holds the lease, and fences the lease, so that a running holder
+	// cannot move the checkpoint forward again from where it was: its
+	// next Set fails with ErrNotOwner, and its next Acquire (a renewal)
+	// reports Rewound, upon which it re-reads from the rewound position.
+	// The lease stays the holder's until it is released or expires, so
+	// that no other owner reads the shard while the holder has not yet
+	// noticed. It is the operator's explicit way back.
 	Rewind(ctx context.Context, consumer, shardID, seq string) error
 	Close() error
 }

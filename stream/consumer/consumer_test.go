@@ -331,3 +331,72 @@ func TestConfigRequired(t *testing.T) {
 		t.Fatal("Run with an empty config succeeded")
 	}
 }
+
+// A rewind fences the holder's lease rather than ending it: a standby
+// owner does not take the shard up while the holder, not having noticed
+// yet, is still in its batch.
+func TestRewindIsNotTakenOverWhileTheHolderWorks(t *testing.T) {
+	e := newEnv(t, 1)
+	want := e.put(t, 50, spread)
+	var mu sync.Mutex
+	inflight := ""
+	inBatch := make(chan struct{})
+	var once sync.Once
+	rec := newRecorder()
+	processAs := func(owner string) ProcessFunc {
+		return func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+			mu.Lock()
+			if inflight != "" {
+				t.Errorf("%s processing while %s is", owner, inflight)
+			}
+			inflight = owner
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				inflight = ""
+				mu.Unlock()
+			}()
+			if owner == "A" {
+				once.Do(func() {
+					close(inBatch)
+					// A long batch, in which the rewind comes.
+					select {
+					case <-ctx.Done():
+					case <-time.After(500 * time.Millisecond):
+					}
+				})
+			}
+			return rec.process(ctx, shard, b)
+		}
+	}
+	cfg := e.config("shared")
+	cfg.Drain = false
+	cfg.LeaseTTL = 3 * time.Second // A notices the rewind at its renewal, after its batch
+	cfgA, cfgB := cfg, cfg
+	cfgA.Owner, cfgB.Owner = "A", "B"
+	cancelA, doneA := runAsync(cfgA, processAs("A"))
+	defer cancelA()
+	<-inBatch
+	cancelB, doneB := runAsync(cfgB, processAs("B"))
+	defer cancelB()
+	time.Sleep(50 * time.Millisecond) // B lists and finds the lease held
+	if err := e.store.Rewind(context.Background(), "shared", "shardId-000000000000", checkpoint.TrimHorizon); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "every record read again after the rewind", func() bool {
+		for _, d := range want {
+			if rec.count(d) < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	cancelA()
+	cancelB()
+	if err := wait(t, doneA); err != nil {
+		t.Fatalf("A: %v", err)
+	}
+	if err := wait(t, doneB); err != nil {
+		t.Fatalf("B: %v", err)
+	}
+}

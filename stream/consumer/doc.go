@@ -28,9 +28,11 @@
 // later), checkpoints it, and releases its lease, so another process can
 // take the shard at once.
 //
-// Rewind: a checkpoint.Store's Rewind ends the lease; the consumer notices
-// at the next renewal, drops the shard without checkpointing the batch in
-// hand, and takes it up again from the rewound position.
+// Rewind: a checkpoint.Store's Rewind fences the lease; the consumer
+// notices at its next checkpoint (refused) or renewal (which reports the
+// rewind), drops the shard without checkpointing the batch in hand, and
+// takes it up again from the rewound position. The lease stays the
+// holder's until then, so that no standby reads the shard meanwhile.
 //
 // Failures: a listing of the stream or of the checkpoints that fails for
 // a passing reason (stream.IsRetryable, a store's brownout) is retried

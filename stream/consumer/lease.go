@@ -92,7 +92,7 @@ func (l *shardLease) renew() error {
 	cp, err := l.store.Acquire(ctx, l.consumer, l.shard, l.owner, l.ttl)
 	cancel()
 	switch {
-	case err == nil && cp.Sequence != l.seq:
+	case err == nil && (cp.Rewound || cp.Sequence != l.seq):
 		// This renewal took the lease again after the rewind ended it:
 		// stop writing now, under the lock, or a checkpoint waiting for
 		// it would move the checkpoint forward over the rewind.

@@ -266,13 +266,44 @@ func testRewind(t *testing.T, s checkpoint.Store, consumer string) {
 		t.Fatalf("rewind: %v", err)
 	}
 	wantSeq(t, s, consumer, "s1", "100")
-	// The rewind ended a's lease: a cannot put its old position back.
+	// The rewind fenced a's lease: a cannot put its old position back...
 	wantErr(t, s.Set(ctx(t), consumer, "s1", "a", "500"), checkpoint.ErrNotOwner, "set after rewind")
 	wantSeq(t, s, consumer, "s1", "100")
+	// ... and nobody else may read the shard before a has noticed.
+	_, err := s.Acquire(ctx(t), consumer, "s1", "b", long)
+	wantErr(t, err, checkpoint.ErrLeaseHeld, "acquire by another owner after rewind")
+	// a notices at its next renewal, which reports the rewind once.
 	c := mustAcquire(t, s, consumer, "s1", "a", long)
-	if c.Sequence != "100" {
-		t.Fatalf("re-acquired at %q", c.Sequence)
+	if c.Sequence != "100" || !c.Rewound || c.Owner != "a" || !c.LeaseUntil.After(time.Now()) {
+		t.Fatalf("re-acquired as %+v, want a's lease at 100, rewound", c)
 	}
+	if c := mustAcquire(t, s, consumer, "s1", "a", long); c.Rewound {
+		t.Fatal("a second renewal reports the rewind again")
+	}
+	mustSet(t, s, consumer, "s1", "a", "101")
+	// A rewind to where the checkpoint already is still tells the holder
+	// (its batch in hand is to be read again).
+	if err := s.Rewind(ctx(t), consumer, "s1", "101"); err != nil {
+		t.Fatal(err)
+	}
+	if c := mustAcquire(t, s, consumer, "s1", "a", long); !c.Rewound {
+		t.Fatal("a rewind to the current position went unreported")
+	}
+	// A holder that gives the fenced lease up frees it for anyone.
+	if err := s.Rewind(ctx(t), consumer, "s1", "90"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Release(ctx(t), consumer, "s1", "a"); err != nil {
+		t.Fatalf("release after rewind: %v", err)
+	}
+	if c := mustAcquire(t, s, consumer, "s1", "b", long); c.Sequence != "90" {
+		t.Fatalf("b acquired at %q, want 90", c.Sequence)
+	}
+	mustSet(t, s, consumer, "s1", "b", "91")
+	if err := s.Release(ctx(t), consumer, "s1", "b"); err != nil {
+		t.Fatal(err)
+	}
+	mustAcquire(t, s, consumer, "s1", "a", long)
 	mustSet(t, s, consumer, "s1", "a", "101")
 	// Rewind reaches every value, from SHARD_END included.
 	for _, seq := range []string{checkpoint.ShardEnd, checkpoint.TrimHorizon, "7", checkpoint.Latest} {

@@ -51,13 +51,14 @@ const (
 	attrOwner      = "owner"
 	attrLeaseUntil = "lease_until"
 	attrUpdatedAt  = "updated_at"
+	attrRewound    = "rewound"
 )
 
 // names maps the expression placeholders to attribute names; "owner" and
 // others are DynamoDB reserved words, so expressions always use these.
 var names = map[string]string{
 	"#seq": attrSeq, "#order": attrOrder, "#owner": attrOwner,
-	"#lease": attrLeaseUntil, "#updated": attrUpdatedAt,
+	"#lease": attrLeaseUntil, "#updated": attrUpdatedAt, "#rewound": attrRewound,
 }
 
 // New returns a store on table. With opts.Create it creates the table if
@@ -162,17 +163,19 @@ func (s *Store) Acquire(ctx context.Context, consumer, shardID, owner string, tt
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           &s.table,
 		Key:                 s.key(consumer, shardID),
-		UpdateExpression:    aws.String("SET #owner = :owner, #lease = :until"),
+		UpdateExpression:    aws.String("SET #owner = :owner, #lease = :until REMOVE #rewound"),
 		ConditionExpression: aws.String("attribute_not_exists(#owner) OR #owner = :owner OR #lease < :now"),
 		ExpressionAttributeNames: map[string]string{
-			"#owner": attrOwner, "#lease": attrLeaseUntil,
+			"#owner": attrOwner, "#lease": attrLeaseUntil, "#rewound": attrRewound,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":owner": &types.AttributeValueMemberS{Value: owner},
 			":until": millis(now.Add(ttl)),
 			":now":   millis(now),
 		},
-		ReturnValues:                        types.ReturnValueAllNew,
+		// The item as it was, for Rewound (which this write clears); the
+		// lease is then the one just written.
+		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -184,7 +187,9 @@ func (s *Store) Acquire(ctx context.Context, consumer, shardID, owner string, tt
 	if err != nil {
 		return checkpoint.Checkpoint{}, s.wrap("acquire", consumer, shardID, err)
 	}
-	return fromItem(out.Attributes, consumer, shardID), nil
+	c := fromItem(out.Attributes, consumer, shardID)
+	c.Owner, c.LeaseUntil = owner, time.UnixMilli(now.Add(ttl).UnixMilli())
+	return c, nil
 }
 
 func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) error {
@@ -200,7 +205,7 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 		TableName:        &s.table,
 		Key:              s.key(consumer, shardID),
 		UpdateExpression: aws.String("SET #seq = :seq, #order = :order, #updated = :now"),
-		ConditionExpression: aws.String("#owner = :owner AND #lease > :now AND " +
+		ConditionExpression: aws.String("#owner = :owner AND #lease > :now AND attribute_not_exists(#rewound) AND " +
 			"(attribute_not_exists(#order) OR #order <= :order)"),
 		ExpressionAttributeNames: names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -219,6 +224,10 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 		if old.Owner != owner || owner == "" || !old.LeaseUntil.After(now) {
 			return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w", consumer, shardID, notOwner(old, owner))
 		}
+		if old.Rewound {
+			return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w: rewound to %s since %s acquired the lease",
+				consumer, shardID, checkpoint.ErrNotOwner, old.Sequence, owner)
+		}
 		return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w: %s is before %s",
 			consumer, shardID, checkpoint.ErrBackwards, seq, old.Sequence)
 	}
@@ -235,9 +244,9 @@ func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) er
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.table,
 		Key:                      s.key(consumer, shardID),
-		UpdateExpression:         aws.String("REMOVE #owner, #lease"),
+		UpdateExpression:         aws.String("REMOVE #owner, #lease, #rewound"),
 		ConditionExpression:      aws.String("#owner = :owner"),
-		ExpressionAttributeNames: map[string]string{"#owner": attrOwner, "#lease": attrLeaseUntil},
+		ExpressionAttributeNames: map[string]string{"#owner": attrOwner, "#lease": attrLeaseUntil, "#rewound": attrRewound},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":owner": &types.AttributeValueMemberS{Value: owner},
 		},
@@ -259,8 +268,9 @@ func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) er
 	return nil
 }
 
-// Rewind sets seq whoever holds the lease, and ends the lease so that the
-// holder cannot move the checkpoint forward again from where it was.
+// Rewind sets seq whoever holds the lease, and fences the lease so that
+// the holder cannot move the checkpoint forward again from where it was
+// (an item without an owner is marked too; the next Acquire clears it).
 func (s *Store) Rewind(ctx context.Context, consumer, shardID, seq string) error {
 	order, err := orderKey(seq)
 	if err != nil {
@@ -270,14 +280,17 @@ func (s *Store) Rewind(ctx context.Context, consumer, shardID, seq string) error
 		return fmt.Errorf("checkpoint/dynamodb: rewind %s/%s: %w", consumer, shardID, err)
 	}
 	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                &s.table,
-		Key:                      s.key(consumer, shardID),
-		UpdateExpression:         aws.String("SET #seq = :seq, #order = :order, #updated = :now REMOVE #owner, #lease"),
-		ExpressionAttributeNames: names,
+		TableName:        &s.table,
+		Key:              s.key(consumer, shardID),
+		UpdateExpression: aws.String("SET #seq = :seq, #order = :order, #updated = :now, #rewound = :true"),
+		ExpressionAttributeNames: map[string]string{
+			"#seq": attrSeq, "#order": attrOrder, "#updated": attrUpdatedAt, "#rewound": attrRewound,
+		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":seq":   &types.AttributeValueMemberS{Value: seq},
 			":order": &types.AttributeValueMemberS{Value: order},
 			":now":   millis(s.now()),
+			":true":  &types.AttributeValueMemberBOOL{Value: true},
 		},
 	})
 	if err != nil {
@@ -358,5 +371,11 @@ func fromItem(item map[string]types.AttributeValue, consumer, shardID string) ch
 		Owner:      str(item[attrOwner]),
 		LeaseUntil: timeOf(item[attrLeaseUntil]),
 		UpdatedAt:  timeOf(item[attrUpdatedAt]),
+		Rewound:    boolOf(item[attrRewound]),
 	}
+}
+
+func boolOf(v types.AttributeValue) bool {
+	b, ok := v.(*types.AttributeValueMemberBOOL)
+	return ok && b.Value
 }

@@ -38,6 +38,7 @@ type record struct {
 	Owner      string    `json:"owner,omitempty"`
 	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	Rewound    bool      `json:"rewound,omitempty"`
 }
 
 // Open opens or creates the store at path, creating its directory.
@@ -124,8 +125,9 @@ func (s *Store) Acquire(ctx context.Context, consumer, shardID, owner string, tt
 		if r.Owner != "" && r.Owner != owner && r.LeaseUntil.After(now) {
 			return fmt.Errorf("%w: %s until %s", checkpoint.ErrLeaseHeld, r.Owner, r.LeaseUntil.Format(time.RFC3339Nano))
 		}
-		r.Owner, r.LeaseUntil = owner, now.Add(ttl)
 		c = r.checkpoint(consumer, shardID)
+		r.Owner, r.LeaseUntil, r.Rewound = owner, now.Add(ttl), false
+		c.Owner, c.LeaseUntil = r.Owner, r.LeaseUntil
 		return nil
 	})
 	if err != nil {
@@ -141,6 +143,9 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		if r.Owner != owner || owner == "" || !r.LeaseUntil.After(now) {
 			return notOwner(r, owner, now)
+		}
+		if r.Rewound {
+			return fmt.Errorf("%w: rewound to %s since %s acquired the lease", checkpoint.ErrNotOwner, r.Sequence, owner)
 		}
 		if r.Sequence != "" && checkpoint.Compare(seq, r.Sequence) < 0 {
 			return fmt.Errorf("%w: %s is before %s", checkpoint.ErrBackwards, seq, r.Sequence)
@@ -158,7 +163,7 @@ func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) er
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		switch {
 		case r.Owner == owner && owner != "":
-			r.Owner, r.LeaseUntil = "", time.Time{}
+			r.Owner, r.LeaseUntil, r.Rewound = "", time.Time{}, false
 			return nil
 		case r.Owner != "" && r.LeaseUntil.After(now):
 			return notOwner(r, owner, now)
@@ -174,15 +179,15 @@ func (s *Store) Release(ctx context.Context, consumer, shardID, owner string) er
 	return nil
 }
 
-// Rewind sets seq whoever holds the lease, and ends the lease so that the
-// holder cannot move the checkpoint forward again from where it was.
+// Rewind sets seq whoever holds the lease, and fences the lease so that
+// the holder cannot move the checkpoint forward again from where it was.
 func (s *Store) Rewind(ctx context.Context, consumer, shardID, seq string) error {
 	if err := checkpoint.Validate(seq); err != nil {
 		return fmt.Errorf("checkpoint/local: %w", err)
 	}
 	err := s.update(ctx, consumer, shardID, func(r *record, now time.Time) error {
 		r.Sequence, r.UpdatedAt = seq, now
-		r.Owner, r.LeaseUntil = "", time.Time{}
+		r.Rewound = r.Owner != ""
 		return nil
 	})
 	if err != nil {
@@ -263,6 +268,7 @@ func (r record) checkpoint(consumer, shardID string) checkpoint.Checkpoint {
 		Sequence:   r.Sequence,
 		Owner:      r.Owner,
 		LeaseUntil: r.LeaseUntil,
+		Rewound:    r.Rewound,
 		UpdatedAt:  r.UpdatedAt,
 	}
 }
