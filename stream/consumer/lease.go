@@ -19,8 +19,9 @@ var (
 
 // shardLease keeps one shard's lease for a worker: it renews it in the
 // background and moves the checkpoint under it. Renewal and Set are
-// serialized, so a renewal can tell a Rewind (the stored sequence is not
-// the one this lease last wrote) from its own writes.
+// serialized, so a renewal can tell a Rewind (reported by the store, or a
+// stored sequence that is not the one this lease last wrote) from its own
+// writes.
 type shardLease struct {
 	store           checkpoint.Store
 	consumer, shard string
@@ -93,9 +94,9 @@ func (l *shardLease) renew() error {
 	cancel()
 	switch {
 	case err == nil && (cp.Rewound || cp.Sequence != l.seq):
-		// This renewal took the lease again after the rewind ended it:
+		// A rewind came, and this renewal has just cleared its fence:
 		// stop writing now, under the lock, or a checkpoint waiting for
-		// it would move the checkpoint forward over the rewind.
+		// the lock would move the checkpoint forward over the rewind.
 		l.lost = true
 		return fmt.Errorf("%w from %q to %q", errRewound, l.seq, cp.Sequence)
 	case err == nil:
