@@ -10,6 +10,7 @@
 //	owner       S  the lease holder, absent when nobody holds the lease
 //	lease_until N  end of the lease, Unix milliseconds
 //	updated_at  N  last Set or Rewind, Unix milliseconds
+//	rewound     BOOL  present after a Rewind until the next Acquire or Release
 //
 // Options.Create (or ?create=true on the URL) creates the table, billed
 // PAY_PER_REQUEST, and waits until it is ACTIVE.
@@ -20,12 +21,15 @@
 // read-modify-write race exists:
 //
 //   - Acquire: attribute_not_exists(owner) OR owner = :me OR lease_until < :now
-//   - Set: owner = :me AND lease_until > :now AND
-//     (attribute_not_exists(seq_order) OR seq_order <= :new)
-//   - Release: owner = :me
-//   - Rewind: unconditional; it also removes the lease, so a running
-//     consumer loses the shard at its next Set and resumes from the rewound
-//     position.
+//     (and it removes rewound, returning the item as it was so that the
+//     caller learns of the rewind)
+//   - Set: owner = :me AND lease_until > :now AND attribute_not_exists(rewound)
+//     AND (attribute_not_exists(seq_order) OR seq_order <= :new)
+//   - Release: owner = :me (and it removes rewound)
+//   - Rewind: unconditional; it sets rewound, which fences the lease
+//     without ending it: a running consumer loses the shard at its next Set
+//     or renewal and resumes from the rewound position, and nobody else
+//     takes the lease until it is released or expires.
 //
 // Kinesis sequence numbers are decimal strings of up to 129 digits (56 in
 // practice), beyond DynamoDB's 38-digit numbers, and as strings they do not
