@@ -261,22 +261,10 @@ func TestProcessUndecodableRecord(t *testing.T) {
 // its start instead of blocking the shard.
 func TestProcessOversizedLine(t *testing.T) {
 	long := badLine + " " + strings.Repeat("x", 9000)
-	f := makeRaw(t, 1, 1, 3, func(i int) string {
-		if i == 1 {
-			return long
-		}
-		return albLine
-	})
-	sink := &memSink{Limits_: stream.Limits{MaxRecordBytes: 8 << 10, MaxPutEntries: 500, MaxPutBytes: 64 << 10, MaxPartitionKey: 256}}
-	s := newStage(t, sink, Config{})
-	done, err := s.Process(context.Background(), f.records)
-	if err != nil || done != 1 {
-		t.Fatalf("Process = %d, %v", done, err)
-	}
-	evs := decodeEvents(t, sink.entries())
+	f, evs, st := processOversized(t, long, 3)
 	checkOneEventPerLine(t, f, evs)
 	checkCut(t, evs, long)
-	if st := s.Stats().Snapshot(); st.Truncated != 1 || st.ParseFailures != 1 {
+	if st.Truncated != 1 || st.ParseFailures != 1 {
 		t.Errorf("truncated = %d, parse failures = %d, want 1 and 1", st.Truncated, st.ParseFailures)
 	}
 }
@@ -285,7 +273,22 @@ func TestProcessOversizedLine(t *testing.T) {
 // counted as a parse failure, which its event then is.
 func TestProcessOversizedValidLine(t *testing.T) {
 	long := strings.Replace(albLine, `"curl/7.46.0"`, `"`+strings.Repeat("Mozilla/5.0 ", 1000)+`"`, 1)
-	f := makeRaw(t, 1, 1, 2, func(i int) string {
+	_, evs, st := processOversized(t, long, 2)
+	if len(evs) != 2 || isParseFailure(evs[0]) || !isParseFailure(evs[1]) {
+		t.Fatalf("want a parsed event and a failure, got %+v", evs)
+	}
+	checkCut(t, evs, long)
+	if st.Events != 2 || st.Truncated != 1 || st.ParseFailures != 1 {
+		t.Errorf("events = %d, truncated = %d, parse failures = %d, want 2, 1 and 1", st.Events, st.Truncated, st.ParseFailures)
+	}
+}
+
+// processOversized processes one raw record of n ALB lines, the second of
+// them long, into events records of 8 KiB, and returns the events and the
+// stage's counts.
+func processOversized(t *testing.T, long string, n int) (rawFixture, []event, Snapshot) {
+	t.Helper()
+	f := makeRaw(t, 1, 1, n, func(i int) string {
 		if i == 1 {
 			return long
 		}
@@ -296,14 +299,7 @@ func TestProcessOversizedValidLine(t *testing.T) {
 	if done, err := s.Process(context.Background(), f.records); err != nil || done != 1 {
 		t.Fatalf("Process = %d, %v", done, err)
 	}
-	evs := decodeEvents(t, sink.entries())
-	if len(evs) != 2 || isParseFailure(evs[0]) || !isParseFailure(evs[1]) {
-		t.Fatalf("want a parsed event and a failure, got %+v", evs)
-	}
-	checkCut(t, evs, long)
-	if st := s.Stats().Snapshot(); st.Events != 2 || st.Truncated != 1 || st.ParseFailures != 1 {
-		t.Errorf("events = %d, truncated = %d, parse failures = %d, want 2, 1 and 1", st.Events, st.Truncated, st.ParseFailures)
-	}
+	return f, decodeEvents(t, sink.entries()), s.Stats().Snapshot()
 }
 
 // checkCut checks that exactly one of evs stands for line cut: its

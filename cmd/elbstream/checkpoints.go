@@ -200,7 +200,7 @@ func leaseText(until time.Time, rewound bool, now time.Time) string {
 	case until.IsZero():
 		return "-"
 	case until.After(now) && rewound:
-		return "held for " + until.Sub(now).Round(time.Second).String() + ", rewound (the owner re-reads at its next renewal)"
+		return "held for " + until.Sub(now).Round(time.Second).String() + ", rewound (the owner re-reads at its next checkpoint or renewal)"
 	case until.After(now):
 		return "held for " + until.Sub(now).Round(time.Second).String()
 	default:
