@@ -70,6 +70,10 @@ func (d *Decoder) Decode(data []byte, fn func(Record) error) error {
 	if sum := md5.Sum(msg); !bytes.Equal(sum[:], data[len(data)-digestLen:]) {
 		return ErrChecksum
 	}
+	// The records alias data: drop them when done, so that a Decoder kept
+	// between calls (one per worker) does not pin the caller's last record,
+	// up to 1 MiB, until its next Decode.
+	defer d.forget()
 	if err := d.parse(msg); err != nil {
 		return err
 	}
@@ -93,14 +97,18 @@ func (d *Decoder) Decode(data []byte, fn func(Record) error) error {
 	return nil
 }
 
+// forget drops the references into the last caller's data.
+func (d *Decoder) forget() {
+	clear(d.recs)
+	d.recs = d.recs[:0]
+}
+
 // parse reads the AggregatedRecord message into d's tables and records and
 // checks every index, so that Decode can deliver all records or none.
 func (d *Decoder) parse(msg []byte) error {
 	d.pk.reset()
 	d.ehk.reset()
 	d.src.reset()
-	clear(d.recs) // drop references into the previous caller's data
-	d.recs = d.recs[:0]
 	off := magicLen // offsets in errors are relative to the whole record
 	for len(msg) > 0 {
 		num, typ, n := protowire.ConsumeTag(msg)

@@ -289,3 +289,46 @@ func TestFlushEmpty(t *testing.T) {
 		t.Fatalf("empty aggregator: Size %d Len %d", a.Size(), a.Len())
 	}
 }
+
+// A Decoder lives as long as its worker; after Decode returns it must hold
+// no slice of the caller's record, which may be up to 1 MiB, whether the
+// aggregate was delivered whole, stopped by fn, or malformed after some
+// records had parsed.
+func TestDecoderKeepsNoDataAfterDecode(t *testing.T) {
+	var a Aggregator
+	for i := range 5 {
+		a.Add(Record{PartitionKey: "k", Data: []byte{byte(i)}, Position: -1})
+	}
+	agg := a.Flush().Data
+	// Two good records, then one whose partition key index is out of range.
+	bad := withDigest([]byte{0x0a, 0x01, 'k',
+		0x1a, 0x05, 0x08, 0x00, 0x1a, 0x01, 'a',
+		0x1a, 0x05, 0x08, 0x00, 0x1a, 0x01, 'b',
+		0x1a, 0x05, 0x08, 0x07, 0x1a, 0x01, 'c'})
+	stop := errors.New("stop")
+	for _, tc := range []struct {
+		name string
+		data []byte
+		fn   func(Record) error
+		want error
+	}{
+		{"delivered", agg, func(Record) error { return nil }, nil},
+		{"stopped by fn", agg, func(Record) error { return stop }, stop},
+		{"malformed", bad, func(Record) error { return nil }, ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Decoder
+			if err := d.Decode(tc.data, tc.fn); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if cap(d.recs) == 0 {
+				t.Fatal("no records were parsed: the test proves nothing")
+			}
+			for i, r := range d.recs[:cap(d.recs)] {
+				if r.data != nil {
+					t.Fatalf("record %d still holds %d bytes of the caller's data", i, len(r.data))
+				}
+			}
+		})
+	}
+}
