@@ -262,6 +262,53 @@ func TestRewindWhileRunning(t *testing.T) {
 	}
 }
 
+// A rewind is most often noticed by a Checkpoint in the middle of a batch
+// (the forwarder's, window by window): the refused ProcessFunc stops with
+// Checkpoint's error as its doc asks, and the shard is dropped and read
+// again from the rewound position. Run used to fail on that error, so that
+// `checkpoints rewind` stopped a running forwarder.
+func TestRewindSeenByACheckpointInTheBatchDropsTheShard(t *testing.T) {
+	e := newEnv(t, 1)
+	want := e.put(t, 300, spread)
+	rec := newRecorder()
+	var once sync.Once
+	var rewoundTo string
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		first := false
+		once.Do(func() { first = true })
+		if !first || len(b.Records) < 20 {
+			return rec.process(ctx, shard, b)
+		}
+		rec.add(b.Records[:10])
+		if err := Checkpoint(ctx, b.Records[9].SequenceNumber); err != nil {
+			t.Errorf("checkpoint before the rewind: %v", err)
+		}
+		rewoundTo = b.Records[4].SequenceNumber
+		if err := e.store.Rewind(context.Background(), "c", shard, rewoundTo); err != nil {
+			t.Errorf("rewind: %v", err)
+		}
+		rec.add(b.Records[10:20])
+		err := Checkpoint(ctx, b.Records[19].SequenceNumber)
+		if !errors.Is(err, checkpoint.ErrNotOwner) {
+			t.Errorf("checkpoint after the rewind: %v, want ErrNotOwner", err)
+		}
+		return b.Records[19].SequenceNumber, err
+	}
+	drain(t, e.config("c"), process)
+	if rewoundTo == "" {
+		t.Fatal("no batch of 20 records: the test proves nothing")
+	}
+	for i, d := range want {
+		n := rec.count(d)
+		switch {
+		case n == 0:
+			t.Fatalf("record %d never delivered", i)
+		case i >= 5 && i < 20 && n < 2:
+			t.Fatalf("record %d delivered %d times, want it read again after the rewind", i, n)
+		}
+	}
+}
+
 func TestStartAtLatest(t *testing.T) {
 	e := newEnv(t, 2)
 	e.put(t, 100, spread)

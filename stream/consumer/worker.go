@@ -111,7 +111,7 @@ func (w *shardWorker) checkpoint(b stream.Batch, done string, perr error) (res r
 			return w.fail(fmt.Errorf("consumer: process %s returned done %q, which is not in the batch", w.shard, done)), true
 		}
 		if err := w.lease.set(done); err != nil {
-			if perr != nil && !isCancel(perr) {
+			if perr != nil && !isCancel(perr) && !isLeaseEnd(perr) {
 				// process failed for good: that ends the consumer, whether
 				// or not what it did finish could be checkpointed.
 				return w.fail(fmt.Errorf("consumer: process %s: %w (and %w)", w.shard, perr, err)), true
@@ -122,12 +122,19 @@ func (w *shardWorker) checkpoint(b stream.Batch, done string, perr error) (res r
 	if perr == nil {
 		return result{}, false
 	}
-	if w.lease.ctx.Err() != nil && isCancel(perr) {
-		// process gave up because the grace ended or the lease went:
-		// what it finished is checkpointed, the rest will be read again.
+	if w.lease.ctx.Err() != nil && (isCancel(perr) || isLeaseEnd(perr)) {
+		// process gave up because the grace ended or the lease went (a
+		// Checkpoint it made was refused, as after a rewind): what it
+		// finished is checkpointed, the rest will be read again.
 		return w.interrupted(), true
 	}
 	return w.fail(fmt.Errorf("consumer: process %s: %w", w.shard, perr)), true
+}
+
+// isLeaseEnd reports an error that says the lease ended under the worker:
+// lost to another owner, rewound, or fenced by the store.
+func isLeaseEnd(err error) bool {
+	return errors.Is(err, errLeaseLost) || errors.Is(err, errRewound) || errors.Is(err, checkpoint.ErrNotOwner)
 }
 
 func isCancel(err error) bool {
@@ -158,7 +165,7 @@ func (w *shardWorker) readFailed(readCtx context.Context, err error) result {
 }
 
 func (w *shardWorker) setFailed(err error) result {
-	if errors.Is(err, errLeaseLost) || errors.Is(err, errRewound) || errors.Is(err, checkpoint.ErrNotOwner) {
+	if isLeaseEnd(err) {
 		w.cfg.Logger.Info("consumer: lease lost", "shard", w.shard, "err", err)
 		return result{shard: w.shard, outcome: dropped, err: err}
 	}
