@@ -130,7 +130,12 @@ func (l *shardLease) set(seq string) error {
 		if l.lost {
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, context.Cause(l.ctx))
 		}
-		ctx, cancel := context.WithTimeout(l.ctx, max(l.ttl/3, time.Second))
+		// An attempt ends by the lease's deadline, as a renewal does: the
+		// renewal waits for it (they share the lock), and a write still
+		// hanging past that point would leave this worker processing when
+		// another owner may take the shard.
+		wait := min(max(l.ttl/3, time.Second), time.Until(l.until.Add(-l.ttl/6)))
+		ctx, cancel := context.WithTimeout(l.ctx, wait)
 		err := l.store.Set(ctx, l.consumer, l.shard, l.owner, seq)
 		cancel()
 		switch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -64,6 +65,78 @@ func TestCheckpointBrownoutDropsTheShardNotTheConsumer(t *testing.T) {
 		if rec.count(d) == 0 {
 			t.Fatalf("record %s not processed", d)
 		}
+	}
+}
+
+// hangingSet's Set hangs, once hang is set, until the caller gives up (a
+// slow DynamoDB UpdateItem, the SDK retrying inside the call); its other
+// calls answer at once.
+type hangingSet struct {
+	checkpoint.Store
+	hang atomic.Bool
+}
+
+func (s *hangingSet) Set(ctx context.Context, consumer, shard, owner, seq string) error {
+	if s.hang.Load() {
+		<-ctx.Done()
+		return fmt.Errorf("operation error DynamoDB: UpdateItem: %w", ctx.Err())
+	}
+	return s.Store.Set(ctx, consumer, shard, owner, seq)
+}
+
+// TestHangingCheckpointEndsTheLeaseInTime: a Checkpoint whose write hangs
+// holds the lease's lock, so the renewal waits behind it; the worker must
+// still stop LeaseTTL/6 before the lease ends (and give it back), before
+// another owner can take the shard. Each attempt of the write used to get LeaseTTL/3 whatever
+// the lease's deadline, and the last one outlived the lease: a second
+// owner read the shard while the first still processed it.
+func TestHangingCheckpointEndsTheLeaseInTime(t *testing.T) {
+	e := newEnv(t, 1)
+	e.put(t, 10, spread)
+	hs := &hangingSet{Store: e.store}
+	cfg := e.config("c")
+	cfg.Drain = false
+	cfg.Owner = "A"
+	cfg.LeaseTTL = 6 * time.Second // attempts of LeaseTTL/3 = 2s: three outlast the lease
+	cfg.Checkpoints = hs
+	var stoppedAt atomic.Pointer[time.Time]
+	started := make(chan struct{})
+	var once sync.Once
+	process := func(ctx context.Context, shard string, b stream.Batch) (string, error) {
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			return b.Records[len(b.Records)-1].SequenceNumber, nil
+		}
+		context.AfterFunc(ctx, func() { now := time.Now(); stoppedAt.Store(&now) })
+		close(started)
+		hs.hang.Store(true)
+		// The first window acknowledged, as the forwarder checkpoints it.
+		if err := Checkpoint(ctx, b.Records[0].SequenceNumber); err == nil {
+			t.Error("a checkpoint whose write hung was accepted")
+		}
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	cancel, done := runAsync(cfg, process)
+	defer cancel()
+	<-started
+	// Another host takes the shard as soon as the store lets it.
+	var takenAt time.Time
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if _, err := e.store.Acquire(context.Background(), "c", "shardId-000000000000", "B", time.Minute); err == nil {
+			takenAt = time.Now()
+			break
+		}
+	}
+	hs.hang.Store(false)
+	cancel()
+	wait(t, done)
+	switch at := stoppedAt.Load(); {
+	case takenAt.IsZero():
+		t.Fatal("B never got the lease")
+	case at == nil || at.After(takenAt):
+		t.Fatal("B took the lease while A was still processing the shard")
 	}
 }
 
