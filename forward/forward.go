@@ -58,7 +58,9 @@ func (f *Forwarder) Run(ctx context.Context, cc consumer.Config) error {
 func (f *Forwarder) process(ctx context.Context, stop <-chan struct{}, shardID string, b stream.Batch) (string, error) {
 	recs := streamRecords(b.Records)
 	interval := f.core.cfg.CheckpointInterval
-	var last time.Time
+	// The consumer checkpointed the previous batch's end (or took the
+	// lease) just before this batch: the interval counts from here.
+	last := time.Now()
 	acked, err := f.core.deliver(ctx, recs, delivery{
 		shardID: shardID,
 		retry:   true,

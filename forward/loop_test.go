@@ -176,6 +176,36 @@ func TestForwardDrainsToBeats(t *testing.T) {
 	}
 }
 
+// CheckpointInterval is the least time between two checkpoints of a shard,
+// the consumer's end-of-batch ones included: under an interval longer than
+// the run, no batch is checkpointed in the middle. The throttle's clock
+// used to start at zero in every batch, so the first window of each was
+// checkpointed at once, right after the previous batch's end.
+func TestCheckpointIntervalSpansBatches(t *testing.T) {
+	const records, perRec = 200, 5 // MaxRecords 50: four batches of 25 windows
+	for _, tc := range []struct {
+		interval time.Duration
+		mid      func(int64) bool
+		want     string
+	}{
+		{0, func(n int64) bool { return n >= 4*24 }, "every window but the last of each batch"},
+		{time.Hour, func(n int64) bool { return n == 0 }, "none"},
+	} {
+		es := newEventsStream(t, 1, records, perRec)
+		m := new(Metrics)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := es.run(ctx, &fakeSender{}, Config{Window: 10, CheckpointInterval: tc.interval}, "fw", true, m)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		es.assertCheckpointedToEnd(t, "fw")
+		if n := m.Snapshot().Checkpoints; !tc.mid(n) {
+			t.Errorf("CheckpointInterval %v: %d mid-batch checkpoints, want %s", tc.interval, n, tc.want)
+		}
+	}
+}
+
 func TestForwardDrainsToTCP(t *testing.T) {
 	es := newEventsStream(t, 2, 60, 30)
 	rcv := startTCP(t)
