@@ -6,20 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
 	"log/slog"
 	"math/rand/v2"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/elbstream/elbstream/internal/s3test"
 	"github.com/elbstream/elbstream/stream"
 	"github.com/elbstream/elbstream/stream/kinesis/kinesistest"
 	"github.com/elbstream/elbstream/stream/kpl"
@@ -87,8 +83,8 @@ func gzipped(t testing.TB, data []byte) []byte {
 
 // --- S3 -----------------------------------------------------------------
 
-// fakeS3 is an S3-compatible server (gofakes3, in memory) in the test
-// process, and an SDK client pointed at it.
+// fakeS3 is an S3-compatible server in the test process (s3test), and an
+// SDK client pointed at it.
 type fakeS3 struct {
 	client *s3.Client
 	t      testing.TB
@@ -96,20 +92,7 @@ type fakeS3 struct {
 
 func newFakeS3(t testing.TB, buckets ...string) *fakeS3 {
 	t.Helper()
-	faker := gofakes3.New(s3mem.New())
-	srv := httptest.NewUnstartedServer(faker.Server())
-	// gofakes3 writes a second header when a client hangs up early
-	// (a reader that stops at a deadline does): net/http's complaint
-	// is noise here.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	client := s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-	})
+	_, client := s3test.Start(t)
 	f := &fakeS3{client: client, t: t}
 	for _, b := range buckets {
 		if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {

@@ -3,22 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/elbstream/elbstream/ingest"
+	"github.com/elbstream/elbstream/internal/s3test"
 )
 
-// testS3 is an in-process S3 server (gofakes3) holding one bucket.
+// testS3 is an in-process S3 server (s3test) holding one bucket.
 type testS3 struct {
 	t      *testing.T
 	url    string
@@ -33,18 +28,12 @@ type testS3 struct {
 // credentials and AWS_REGION.
 func startS3(t *testing.T, bucket string) *testS3 {
 	t.Helper()
-	faker := gofakes3.New(s3mem.New())
-	srv := httptest.NewUnstartedServer(faker.Server())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	s := &testS3{t: t, url: srv.URL, bucket: bucket,
-		client: s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), UsePathStyle: true,
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})}
+	url, client := s3test.Start(t)
+	t.Setenv("AWS_ENDPOINT_URL_S3", url)
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretAccessKey)
+	t.Setenv("AWS_REGION", s3test.Region)
+	s := &testS3{t: t, url: url, bucket: bucket, client: client}
 	if _, err := s.client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
 	}
