@@ -31,6 +31,10 @@ const (
 	SkipEmpty = "empty"
 	// SkipMissing: the object was deleted before it could be read.
 	SkipMissing = "missing"
+	// SkipChanged: the object was overwritten after it was announced (or
+	// listed), before it could be read: the content announced is gone, and
+	// the new content has a notification of its own.
+	SkipChanged = "changed"
 	// SkipTestEvent: S3's s3:TestEvent, sent when a notification is
 	// configured.
 	SkipTestEvent = "s3-test-event"

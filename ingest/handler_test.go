@@ -203,6 +203,44 @@ func TestHandlerShapes(t *testing.T) {
 	}
 }
 
+// An object overwritten between its notification and the read no longer
+// holds what was announced (reads are pinned to the announced ETag), and
+// no retry can read it: it is skipped as changed, like a deleted one,
+// rather than failing the message until it lands in the dead-letter
+// queue. The new content is read through its own notification. Part way
+// through an object, a change still fails the read.
+func TestHandlerSkipsAnObjectOverwrittenSinceItsNotification(t *testing.T) {
+	s := newLocalStream(t, local.Options{})
+	f := newFakeS3(t, logBucket)
+	g := newLogGen(42)
+	old := f.put(logBucket, "AWSLogs/x.log", lines(10, g.alb, "\n"))
+	cur := f.put(logBucket, "AWSLogs/x.log", lines(12, g.alb, "\n"))
+	var logs bytes.Buffer
+	h := &Handler{Ingester: &Ingester{Stream: s, Objects: &S3Client{Client: f.client}}, Logger: newJSONLogger(&logs), Metrics: &bytes.Buffer{}}
+	for _, tc := range []struct {
+		o              Object
+		lines, changed int64
+	}{{old, 0, 1}, {cur, 12, 0}} {
+		out, err := h.Handle(context.Background(), sqsEvent(t, s3Event(t, "ObjectCreated:Put", tc.o)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp := out.(events.SQSEventResponse); len(resp.BatchItemFailures) != 0 {
+			t.Errorf("ETag %s: batch item failures %+v", tc.o.ETag, resp.BatchItemFailures)
+		}
+		sum := summaryFromLog(t, &logs)
+		if sum.Skipped[SkipChanged] != tc.changed || sum.Lines != tc.lines || sum.FailedObjects != 0 {
+			t.Errorf("ETag %s: summary %+v, want %d skipped as changed, %d lines", tc.o.ETag, sum, tc.changed, tc.lines)
+		}
+	}
+
+	run := (&Ingester{Stream: s, Objects: &S3Client{Client: f.client}}).Start(context.Background())
+	res := run.Object(Task{Object: old, Offset: 100})
+	if err := run.Close(); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "AWSLogs/x.log") || res.Err() == nil {
+		t.Errorf("resume of the overwritten object: %v, want ErrChanged naming it", err)
+	}
+}
+
 func TestHandlerIgnoresTestEventsAndDeletions(t *testing.T) {
 	s := newLocalStream(t, local.Options{})
 	f := newFakeS3(t, logBucket)

@@ -16,7 +16,8 @@ const maxReopens = 3
 // Object reads one S3 object (from t.Offset on) into the stream. Reading
 // is pinned to the version or ETag in t, and to the one first read, so a
 // resumed or re-opened read never mixes two versions. A missing object is
-// skipped (SkipMissing) when reading from the start, a failure otherwise.
+// skipped (SkipMissing), and so is one overwritten since it was announced
+// (SkipChanged), when reading from the start; a failure otherwise.
 // The object's outcome is final once the run is closed.
 func (r *Run) Object(t Task) *Result {
 	res := &Result{Task: t, Name: t.Object.String()}
@@ -33,6 +34,14 @@ func (r *Run) Object(t Task) *Result {
 	case errors.Is(err, ErrNotFound) && t.Offset == 0:
 		res.Skipped = SkipMissing
 		r.stats.Skip(SkipMissing)
+		return res
+	case errors.Is(err, ErrChanged) && t.Offset == 0:
+		// Overwritten since it was announced or listed: what was announced
+		// is gone, and no retry can read it; the new content has its own
+		// notification. Failing would only send the message round to the
+		// dead-letter queue. Part way through, a change is a failure.
+		res.Skipped = SkipChanged
+		r.stats.Skip(SkipChanged)
 		return res
 	case err != nil:
 		res.readErr = err

@@ -187,10 +187,23 @@ func ingestNamed(run *ingest.Run, t ingest.Task) error {
 		run.Skip(t, t.Object.String(), reason)
 		return nil
 	}
-	if res := run.Object(t); res.Skipped == ingest.SkipMissing {
+	if res := readObject(run, t); res.Skipped == ingest.SkipMissing {
 		return fmt.Errorf("%s: no such object", t.Object)
 	}
 	return nil
+}
+
+// readObject reads an object the command line names or lists. One that
+// was overwritten since it was listed (or looked up) is skipped as changed
+// and read again as it is now: the command names the object, not a
+// version of it, and nothing else would read its new content.
+func readObject(run *ingest.Run, t ingest.Task) *ingest.Result {
+	res := run.Object(t)
+	if res.Skipped == ingest.SkipChanged {
+		t.ETag = ""
+		res = run.Object(t)
+	}
+	return res
 }
 
 // ingestSource reads one SOURCE argument.
@@ -209,7 +222,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 				run.Skip(t, o.String(), reason)
 				return nil
 			}
-			run.Object(t)
+			readObject(run, t)
 			return stopReading(ctx, run)
 		})
 	}

@@ -219,3 +219,53 @@ func TestIngestUsage(t *testing.T) {
 		t.Errorf("missing file: exit %d, stderr %s", code, errb.String())
 	}
 }
+
+// staleListing lists objects as they were before they were overwritten.
+type staleListing []ingest.Object
+
+func (l staleListing) ListObjects(_ context.Context, _, _ string, fn func(ingest.Object) error) error {
+	for _, o := range l {
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A listed object overwritten before it is read is read as it is now: the
+// command names objects, not versions, and nothing else would read the new
+// content. The listed version counts as skipped (changed).
+func TestListedObjectOverwrittenIsReadAsItIsNow(t *testing.T) {
+	const bucket = "elb-logs"
+	s3 := startS3(t, bucket)
+	s3.put("AWSLogs/a.log", logLines(10, "old"))
+	var listed staleListing
+	err := (&ingest.S3Client{Client: s3.client}).ListObjects(context.Background(), bucket, "AWSLogs/", func(o ingest.Object) error {
+		listed = append(listed, o)
+		return nil
+	})
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("listed %v, %v", listed, err)
+	}
+	now := s3.put("AWSLogs/a.log", logLines(12, "new"))
+	streamDir := filepath.Join(t.TempDir(), "stream")
+	st, err := local.Open(streamDir, local.Options{Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := (&ingest.Ingester{Stream: st, Objects: &ingest.S3Client{Client: s3.client}}).Start(context.Background())
+	err = ingestSource(context.Background(), run, listed, ingest.Filter{}, "s3://"+bucket+"/AWSLogs/")
+	if cerr := run.Close(); err == nil {
+		err = cerr
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := run.Stats().Summary(); sum.Skipped[ingest.SkipChanged] != 1 || sum.Lines != 12 || sum.FailedObjects != 0 {
+		t.Errorf("summary %+v, want the listed version skipped as changed and 12 lines read", sum)
+	}
+	if n := countSource(t, streamLines(t, streamDir), now); n != 12 {
+		t.Errorf("%d lines of the object as it is now, want 12", n)
+	}
+}

@@ -541,7 +541,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			case p.ingested(ctx, s3c, &t):
 				run.Skip(t, o.String(), skipIngested)
 			default:
-				run.Object(t)
+				readObject(run, t)
 			}
 			return stopReading(ctx, run)
 		})
