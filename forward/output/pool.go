@@ -45,9 +45,13 @@ type counters struct {
 }
 
 func (c *counters) stats() Stats {
+	// destroyed first: a connection made and closed between the two loads
+	// then leaves Open() one too high for a moment, instead of wrapping it
+	// below zero (and Connect believing connections are open).
+	destroyed := c.destroyed.Load()
 	return Stats{
 		ConnectionsCreated:   c.created.Load(),
-		ConnectionsDestroyed: c.destroyed.Load(),
+		ConnectionsDestroyed: destroyed,
 		DialErrors:           c.dialErrors.Load(),
 		Failures:             c.failures.Load(),
 		EventsSent:           c.sent.Load(),
