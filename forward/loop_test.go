@@ -206,6 +206,43 @@ func TestCheckpointIntervalSpansBatches(t *testing.T) {
 	}
 }
 
+// An operator's rewind of a forwarder in the middle of a batch (`elbstream
+// checkpoints rewind`) is noticed by its next window's checkpoint: the
+// forwarder drops the shard and delivers it again from the rewound
+// position, and goes on running. It used to stop with the refused
+// checkpoint's error.
+func TestRewindOfARunningForwarderRedelivers(t *testing.T) {
+	es := newEventsStream(t, 1, 100, 5)
+	shards, err := es.stream.Shards(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &fakeSender{SendFunc: func(ctx context.Context, call int, events [][]byte) error {
+		if call == 3 { // windows 0-2 acknowledged and checkpointed
+			return es.store.Rewind(context.Background(), "live", shards[0].ID, checkpoint.TrimHorizon)
+		}
+		return nil
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := es.run(ctx, out, Config{Window: 10}, "live", true, new(Metrics)); err != nil {
+		t.Fatalf("Run = %v, want the rewound shard delivered again", err)
+	}
+	count := map[string]int{}
+	for _, id := range out.acked {
+		count[id]++
+	}
+	for i, id := range es.ids {
+		switch n := count[id]; {
+		case n == 0:
+			t.Fatalf("event %d never acknowledged", i)
+		case i < 30 && n < 2:
+			t.Fatalf("event %d acknowledged %d times, want it delivered again after the rewind", i, n)
+		}
+	}
+	es.assertCheckpointedToEnd(t, "live")
+}
+
 func TestForwardDrainsToTCP(t *testing.T) {
 	es := newEventsStream(t, 2, 60, 30)
 	rcv := startTCP(t)

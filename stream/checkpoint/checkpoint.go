@@ -83,6 +83,10 @@ type Store interface {
 var (
 	ErrLeaseHeld = errors.New("checkpoint: lease held by another owner")
 	ErrNotOwner  = errors.New("checkpoint: not the lease owner")
+	// ErrRewound is wrapped, with ErrNotOwner, in Set's error when an
+	// operator's Rewind fenced the holder's lease: the holder is to read
+	// the shard again from the rewound position, at once.
+	ErrRewound   = errors.New("rewound")
 	ErrBackwards = errors.New("checkpoint: would move backwards")
 	// ErrUnusable: the store is not there or refuses us (a table that
 	// does not exist, access denied). Retrying will not help; it takes a

@@ -31,7 +31,7 @@
 // Rewind: a checkpoint.Store's Rewind fences the lease; the consumer
 // notices at its next checkpoint (refused) or renewal (which reports the
 // rewind), drops the shard without checkpointing the batch in hand, and
-// takes it up again from the rewound position. The lease stays the
+// takes it up again at once (a listing follows) from the rewound position. The lease stays the
 // holder's until then, so that no standby reads the shard meanwhile.
 //
 // Failures: a listing of the stream or of the checkpoints that fails for

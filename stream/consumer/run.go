@@ -138,8 +138,10 @@ func (c *coordinator) collect(r result) (relist bool) {
 		c.drained[r.shard] = true
 		return true
 	case dropped:
-		// Taken again at a later listing (after a rewind, from the new
-		// position), or by whoever holds it now.
+		// After a rewind the shard is taken again at once, from the new
+		// position; a lease lost to another owner (or to a store that
+		// failed) waits for the next listing.
+		return errors.Is(r.err, errRewound) || errors.Is(r.err, checkpoint.ErrRewound)
 	}
 	return false
 }

@@ -267,10 +267,12 @@ func testRewind(t *testing.T, s checkpoint.Store, consumer string) {
 	}
 	wantSeq(t, s, consumer, "s1", "100")
 	// The rewind fenced a's lease: a cannot put its old position back...
-	wantErr(t, s.Set(ctx(t), consumer, "s1", "a", "500"), checkpoint.ErrNotOwner, "set after rewind")
+	err := s.Set(ctx(t), consumer, "s1", "a", "500")
+	wantErr(t, err, checkpoint.ErrNotOwner, "set after rewind")
+	wantErr(t, err, checkpoint.ErrRewound, "set after rewind")
 	wantSeq(t, s, consumer, "s1", "100")
 	// ... and nobody else may read the shard before a has noticed.
-	_, err := s.Acquire(ctx(t), consumer, "s1", "b", long)
+	_, err = s.Acquire(ctx(t), consumer, "s1", "b", long)
 	wantErr(t, err, checkpoint.ErrLeaseHeld, "acquire by another owner after rewind")
 	// a notices at its next renewal, which reports the rewind once.
 	c := mustAcquire(t, s, consumer, "s1", "a", long)

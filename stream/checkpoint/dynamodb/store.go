@@ -225,8 +225,8 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 			return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w", consumer, shardID, notOwner(old, owner))
 		}
 		if old.Rewound {
-			return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w: rewound to %s since %s acquired the lease",
-				consumer, shardID, checkpoint.ErrNotOwner, old.Sequence, owner)
+			return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w: %w to %s since %s acquired the lease",
+				consumer, shardID, checkpoint.ErrNotOwner, checkpoint.ErrRewound, old.Sequence, owner)
 		}
 		return fmt.Errorf("checkpoint/dynamodb: set %s/%s: %w: %s is before %s",
 			consumer, shardID, checkpoint.ErrBackwards, seq, old.Sequence)

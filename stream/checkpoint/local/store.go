@@ -145,7 +145,7 @@ func (s *Store) Set(ctx context.Context, consumer, shardID, owner, seq string) e
 			return notOwner(r, owner, now)
 		}
 		if r.Rewound {
-			return fmt.Errorf("%w: rewound to %s since %s acquired the lease", checkpoint.ErrNotOwner, r.Sequence, owner)
+			return fmt.Errorf("%w: %w to %s since %s acquired the lease", checkpoint.ErrNotOwner, checkpoint.ErrRewound, r.Sequence, owner)
 		}
 		if r.Sequence != "" && checkpoint.Compare(seq, r.Sequence) < 0 {
 			return fmt.Errorf("%w: %s is before %s", checkpoint.ErrBackwards, seq, r.Sequence)
