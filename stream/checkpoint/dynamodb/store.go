@@ -330,6 +330,13 @@ func (s *Store) wrap(op, consumer, shardID string, err error) error {
 	if errors.As(err, &api) && (api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "UnrecognizedClientException") {
 		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: %w", op, consumer, shardID, checkpoint.ErrUnusable, err)
 	}
+	if errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
+		// Every request is the store's own: a table that refuses them
+		// has another key (a KCL lease table, keyed by leaseKey, say),
+		// and no retry makes it fit.
+		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: table %s does not fit (its key must be %s, a string, and %s, a string sort key): %w",
+			op, consumer, shardID, checkpoint.ErrUnusable, s.table, attrConsumer, attrShard, err)
+	}
 	return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w", op, consumer, shardID, err)
 }
 

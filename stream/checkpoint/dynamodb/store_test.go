@@ -8,8 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/elbstream/elbstream/internal/testenv"
 	"github.com/elbstream/elbstream/stream/checkpoint"
 	"github.com/elbstream/elbstream/stream/checkpoint/checkpointtest"
@@ -52,6 +55,39 @@ func TestMissingTableSaysHowToCreate(t *testing.T) {
 	_, err = s.Get(context.Background(), "c", "s")
 	if err == nil || !strings.Contains(err.Error(), "?create=true") {
 		t.Fatalf("get on a missing table: %v", err)
+	}
+}
+
+// A dynamodb://TABLE naming a table with another key (a KCL lease table,
+// keyed by leaseKey, is the likely one) can never hold checkpoints: the
+// store says so with ErrUnusable, which stops the consumer with that
+// error, instead of an error the consumer retries for ever.
+func TestTableWithAnotherKeyIsUnusable(t *testing.T) {
+	client := testClient(t)
+	table := tableName(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("leaseKey"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("leaseKey"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Create accepts the table that exists, as it is.
+	s, err := New(client, table, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errAcquire := s.Acquire(ctx, "c", "shardId-000000000000", "me", time.Minute)
+	_, errList := s.List(ctx, "c")
+	_, errGet := s.Get(ctx, "c", "shardId-000000000000")
+	for op, err := range map[string]error{"acquire": errAcquire, "list": errList, "get": errGet} {
+		if !errors.Is(err, checkpoint.ErrUnusable) || !strings.Contains(err.Error(), table+" does not fit") {
+			t.Errorf("%s: %v, want ErrUnusable saying the table does not fit", op, err)
+		}
 	}
 }
 
