@@ -258,20 +258,17 @@ func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
 	return nil
 }
 
+// validCheckpoint reports a sentinel, or a sequence number as Kinesis
+// writes them: 0|[1-9][0-9]{0,128} (56 digits today; the local stream's
+// have 31).
 func validCheckpoint(s string) bool {
-	switch s {
-	case checkpoint.TrimHorizon, checkpoint.Latest, checkpoint.ShardEnd:
+	switch {
+	case checkpoint.Validate(s) != nil:
+		return false
+	case s == checkpoint.TrimHorizon, s == checkpoint.Latest, s == checkpoint.ShardEnd:
 		return true
 	}
-	if len(s) > 40 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return len(s) <= 129 && (s == "0" || s[0] != '0')
 }
 
 func hasShard(shards []stream.Shard, id string) bool {

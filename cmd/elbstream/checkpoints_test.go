@@ -196,9 +196,16 @@ func TestCheckpointsSet(t *testing.T) {
 		t.Errorf("checkpoint %+v %v, the holder's next checkpoint %v: want TRIM_HORIZON and the lease fenced", cp, err, setErr)
 	}
 
-	for _, bad := range []string{"12ab", "latest", ""} {
+	for _, bad := range []string{"12ab", "latest", "", "0123", strings.Repeat("9", 130)} {
 		if code, _, _ := runCLI(t, "checkpoints", "set", "--checkpoints", f.storeURL, "--consumer", "live", "--shard", shard, "--sequence", bad); code != 2 {
 			t.Errorf("--sequence %q: exit %d, want 2", bad, code)
+		}
+	}
+	// Kinesis sequence numbers: 56 digits today (this one is the README's),
+	// up to 129 by the API.
+	for _, seq := range []string{"49659016214432659027291967098671671188815754797725958162", "1" + strings.Repeat("0", 128)} {
+		if code, _, errs := runCLI(t, "checkpoints", "set", "--checkpoints", f.storeURL, "--consumer", "kinesis", "--shard", shard, "--sequence", seq); code != 0 {
+			t.Errorf("--sequence of %d digits: exit %d: %s", len(seq), code, errs)
 		}
 	}
 	if code, _, errs := runCLI(t, "checkpoints", "set", "--checkpoints", f.storeURL, "--consumer", "live", "--stream", f.streamURL,
