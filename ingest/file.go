@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // File reads one local file (gzip or plain) into the stream, with a
@@ -39,7 +40,10 @@ func (r *Run) FileFrom(path string, offset int64) *Result {
 		res.readErr = err
 		return res
 	}
-	content, gz, err := Decompress(countingReader{f, &r.stats.storedBytes})
+	// What is empty is told by the bytes read, not the size: a pipe
+	// (`run <(zcat …)`, /dev/stdin) has none until it is read.
+	body := &fileBody{f: f, stored: &r.stats.storedBytes}
+	content, gz, err := Decompress(body)
 	res.Gzip = gz
 	if err == nil {
 		err = discard(content, offset)
@@ -49,8 +53,22 @@ func (r *Run) FileFrom(path string, offset int64) *Result {
 		return res
 	}
 	r.ingest(res, content, offset)
-	r.count(res, fi.Size())
+	r.count(res, body.n)
 	return res
+}
+
+// fileBody reads a file, counting its bytes for the file and the run.
+type fileBody struct {
+	f      *os.File
+	n      int64
+	stored *atomic.Int64
+}
+
+func (b *fileBody) Read(p []byte) (int, error) {
+	n, err := b.f.Read(p)
+	b.n += int64(n)
+	b.stored.Add(int64(n))
+	return n, err
 }
 
 // WalkFiles calls fn for every regular file under root, recursively, in

@@ -468,15 +468,3 @@ func partitionKeyBase(source string) string {
 func partitionKey(base string, pos int64) string {
 	return base + ":" + strconv.FormatInt(pos, 10)
 }
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}

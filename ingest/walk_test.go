@@ -230,6 +230,30 @@ func TestRunForgetsWhatIsDone(t *testing.T) {
 
 // TestEmptyObjectIsCountedApart: a file with no bytes at all (which AWS
 // never writes) is skipped as empty, not counted among the objects read.
+// A named pipe (what `run <(zcat x.log.gz)` or `run /dev/stdin` reads) has
+// no size; its lines make it an object read, not an empty one.
+func TestPipeIsReadNotEmpty(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "in.log")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	content := lines(5, newLogGen(41).clb, "\n")
+	go func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Write(content)
+			f.Close()
+		}
+	}()
+	r := (&Ingester{Stream: newLocalStream(t, local.Options{})}).Start(t.Context())
+	res := r.File(fifo)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Stats().Summary(); res.Skipped != "" || s.Objects != 1 || s.Lines != 5 || s.StoredBytes != int64(len(content)) {
+		t.Errorf("skipped %q, summary %+v: want one object read, 5 lines, %d bytes", res.Skipped, s, len(content))
+	}
+}
+
 func TestEmptyObjectIsCountedApart(t *testing.T) {
 	dir := t.TempDir()
 	empty, good := filepath.Join(dir, "empty.log.gz"), filepath.Join(dir, "good.log")
