@@ -120,6 +120,10 @@ const (
 	// skipOwnOutput is the reason counted for the file the run writes its
 	// events to (--to file:PATH) when a SOURCE directory holds it.
 	skipOwnOutput = "own-output"
+	// skipOwnData is the reason counted for the files of the run's data
+	// directory (streams, checkpoints, ledger) when a SOURCE directory
+	// holds it (`run logs --data logs/.elbstream`); its samples are read.
+	skipOwnData = "own-data"
 	// skipNamedTwice is the reason counted for a file or object that this
 	// run's SOURCE arguments name more than once (`run logs logs/a.log`).
 	skipNamedTwice = "named-twice"
@@ -227,6 +231,7 @@ type pipeline struct {
 	ledger      *ledger
 	named       map[string]bool // the files and objects this run took up
 	outFile     os.FileInfo     // the file:PATH output, never read as a source
+	dataDir     string          // dir, absolute with links resolved: never read as a source
 	// resumedObjects counts the objects taken up where an interrupted
 	// run stopped reading them.
 	resumedObjects int
@@ -243,6 +248,9 @@ func openPipeline(ctx context.Context, dir string, f *runFlags, enc elblog.Encod
 	}()
 	if _, err := os.Stat(filepath.Join(dir, "raw", local.FileName)); err == nil {
 		p.resuming = true
+	}
+	if p.dataDir, err = realPath(dir); err != nil {
+		return p, fmt.Errorf("data directory: %w", err)
 	}
 	opts := local.Options{Shards: f.shards, Retention: runRetention}
 	if p.resuming && f.shards == 0 {
@@ -555,6 +563,8 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		switch {
 		case p.outFile != nil && os.SameFile(fi, p.outFile):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipOwnOutput)
+		case p.ownData(path):
+			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipOwnData)
 		case (ingest.Filter{}).Skip(filepath.ToSlash(path)) == ingest.SkipTestFile:
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, ingest.SkipTestFile)
 		case err == nil && p.namedTwice(id):
@@ -589,6 +599,28 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		file(path, fi)
 		return stopReading(ctx, run)
 	})
+}
+
+// ownData reports whether path is one of the data directory's own files:
+// reading the streams, checkpoints or ledger as logs would deliver binary
+// garbage, and new garbage on every run since they change. Samples are
+// logs.
+func (p *pipeline) ownData(path string) bool {
+	abs, err := realPath(path)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(p.dataDir, abs)
+	return err == nil && filepath.IsLocal(rel) && !strings.HasPrefix(filepath.ToSlash(rel), "samples/")
+}
+
+// realPath is path made absolute, with symbolic links resolved.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // namedTwice reports whether this run took up the file or object id (a

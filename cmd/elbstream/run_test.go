@@ -326,6 +326,36 @@ func TestRunFilesToStdout(t *testing.T) {
 // sources ingested completely are skipped, new ones are read, --reingest
 // reads everything again under the same ids, and what an interrupted run
 // left in the streams is delivered first.
+// A data directory kept in a SOURCE directory (`run logs --data
+// logs/.elbstream`) is not read as logs: its streams, checkpoints and ledger
+// would be delivered as parse failures, and anew on every run since they
+// change. Its samples are read, once.
+func TestRunDataInsideASource(t *testing.T) {
+	logs := t.TempDir()
+	want := writeRunFixture(t, logs, 21)
+	data := filepath.Join(logs, ".elbstream")
+	code, stdout, stderr := runMain(t, logs, "--data", data, "--sample", "5")
+	if code != 0 {
+		t.Fatalf("first run: exit %d; stderr:\n%s", code, stderr)
+	}
+	got := runEventIDs(t, stdout)
+	if n := len(got) - len(want.ids); n != 4*5 {
+		t.Errorf("%d events besides the logs', want the 20 samples' (a data file read as logs?):\n%s", n, stderr)
+	}
+	for id := range want.ids {
+		if got[id] != 1 {
+			t.Errorf("event %s delivered %d times", id, got[id])
+		}
+	}
+	if !strings.Contains(stderr, skipOwnData+" ") || !strings.Contains(stderr, fmt.Sprintf("(%d of them parse failures", want.parseFailures)) {
+		t.Errorf("want the data directory's files skipped as %s, and only the logs' %d parse failures:\n%s", skipOwnData, want.parseFailures, stderr)
+	}
+	code, stdout, stderr = runMain(t, logs, "--data", data)
+	if code != 0 || len(stdout) != 0 {
+		t.Errorf("the same command again: exit %d, %d bytes delivered, want none:\n%s", code, len(stdout), stderr)
+	}
+}
+
 func TestRunDataKept(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
