@@ -27,7 +27,9 @@ type Config struct {
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	// SafetyMargin is how long before its deadline the Lambda handler stops
-	// sending and reports what is left as failed. Default: 1s.
+	// sending and reports what is left as failed; an invocation shorter
+	// than 4×SafetyMargin keeps a quarter of its time instead.
+	// Default: 1s.
 	SafetyMargin time.Duration
 }
 

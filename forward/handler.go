@@ -30,8 +30,8 @@ func (h *Handler) Metrics() *Metrics { return h.core.metrics }
 // names, as the one batch item failure, the first record whose events were
 // not all acknowledged; Lambda checkpoints the records before it and
 // retries from it. It stops sending Config.SafetyMargin before ctx's
-// deadline and reports the rest the same way, so it always answers in
-// time. It never returns an error: an error would make Lambda retry the
+// deadline (a quarter of the time left, if that is less) and reports the
+// rest the same way, so it always answers in time. It never returns an error: an error would make Lambda retry the
 // whole batch, including what was already delivered.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	var resp events.KinesisEventResponse
@@ -41,8 +41,15 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	}
 	sendCtx := ctx
 	if deadline, ok := ctx.Deadline(); ok {
+		// A short invocation keeps a quarter of its time, not the whole
+		// margin: with a timeout at or under the margin nothing would
+		// ever be sent, and Lambda would retry the batch for ever.
+		margin := h.core.cfg.SafetyMargin
+		if left := time.Until(deadline); left > 0 {
+			margin = min(margin, left/4)
+		}
 		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithDeadline(ctx, deadline.Add(-h.core.cfg.SafetyMargin))
+		sendCtx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
 		defer cancel()
 	}
 	start := time.Now()

@@ -113,7 +113,7 @@ func TestHandlerStopsBeforeDeadline(t *testing.T) {
 		return ctx.Err()
 	}}
 	h := NewHandler(out, Config{Window: 25, SafetyMargin: margin}, nil, nil)
-	deadline := time.Now().Add(margin + 200*time.Millisecond)
+	deadline := time.Now().Add(4*margin + 200*time.Millisecond) // long enough for the whole margin
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	ev := kinesisEvent(data)
@@ -133,11 +133,11 @@ func TestHandlerStopsBeforeDeadline(t *testing.T) {
 	}
 }
 
-func TestHandlerDeadlineAlreadyInsideMargin(t *testing.T) {
+func TestHandlerDeadlinePassed(t *testing.T) {
 	data, _ := recordsOf(t, "", 3, 2)
 	out := &fakeSender{}
-	h := NewHandler(out, Config{SafetyMargin: time.Hour}, nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	h := NewHandler(out, Config{}, nil, nil)
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Millisecond))
 	defer cancel()
 	ev := kinesisEvent(data)
 	resp, _ := h.Handle(ctx, ev)
@@ -146,6 +146,29 @@ func TestHandlerDeadlineAlreadyInsideMargin(t *testing.T) {
 	}
 	if out.calls != 0 {
 		t.Errorf("%d sends with no time left", out.calls)
+	}
+}
+
+// An invocation shorter than the margin still delivers, keeping a quarter
+// of its time for the answer. With the whole margin kept, a timeout at or
+// under it sent nothing, ever, and Lambda retried the batch for ever.
+func TestHandlerShortInvocationDelivers(t *testing.T) {
+	data, ids := recordsOf(t, "", 3, 2)
+	var seenDeadline time.Time
+	out := &fakeSender{SendFunc: func(ctx context.Context, _ int, _ [][]byte) error {
+		seenDeadline, _ = ctx.Deadline()
+		return nil
+	}}
+	h := NewHandler(out, Config{SafetyMargin: time.Hour}, nil, nil)
+	deadline := time.Now().Add(time.Minute)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	resp, err := h.Handle(ctx, kinesisEvent(data))
+	if err != nil || len(resp.BatchItemFailures) != 0 || firstIncomplete(ids, out.ackedSet()) != len(ids) {
+		t.Fatalf("Handle = %+v, %v; want the batch delivered", resp, err)
+	}
+	if left := deadline.Sub(seenDeadline); left < 14*time.Second || left > 15*time.Second {
+		t.Errorf("sends end %v before the deadline, want a quarter of the minute", left)
 	}
 }
 

@@ -25,7 +25,10 @@ type KinesisHandler struct {
 	// Margin is kept free before the invocation's deadline: no raw record
 	// is started after deadline−2×Margin, and no Put is made after
 	// deadline−Margin, so the handler returns its report in time instead
-	// of being killed with the batch half done. Default: DefaultMargin.
+	// of being killed with the batch half done. An invocation shorter
+	// than 4×Margin keeps a quarter of its time instead, so that a short
+	// timeout (Lambda's default is 3 s) still makes progress.
+	// Default: DefaultMargin.
 	Margin time.Duration
 	// Logger receives one summary line per invocation, and the error when
 	// a batch is not done. Default: no logging.
@@ -48,15 +51,12 @@ func (h *KinesisHandler) Handle(ctx context.Context, ev events.KinesisEvent) (ev
 		}
 	}
 
-	margin := h.Margin
-	if margin <= 0 {
-		margin = DefaultMargin
-	}
 	var stopAt time.Time
 	if deadline, ok := ctx.Deadline(); ok {
-		stopAt = deadline.Add(-2 * margin)
+		var putBy time.Time
+		stopAt, putBy = h.deadlines(deadline, start)
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-margin))
+		ctx, cancel = context.WithDeadline(ctx, putBy)
 		defer cancel()
 	}
 
@@ -68,6 +68,23 @@ func (h *KinesisHandler) Handle(ctx context.Context, ev events.KinesisEvent) (ev
 	}
 	h.log(ctx, ev, before, done, err, time.Since(start))
 	return resp, nil
+}
+
+// deadlines returns when to start no more raw records and when puts must
+// end: 2×Margin and Margin before the invocation's deadline, the margin
+// cut to a quarter of the time left when that is shorter than 4×Margin.
+// With a fixed margin, a timeout of 2×Margin or less (Lambda's default 3 s
+// against the default margin) started nothing, ever: Lambda retried the
+// same batch until its records left the stream.
+func (h *KinesisHandler) deadlines(deadline, now time.Time) (stopAt, putBy time.Time) {
+	margin := h.Margin
+	if margin <= 0 {
+		margin = DefaultMargin
+	}
+	if left := deadline.Sub(now); left > 0 {
+		margin = min(margin, left/4)
+	}
+	return deadline.Add(-2 * margin), deadline.Add(-margin)
 }
 
 func (h *KinesisHandler) log(ctx context.Context, ev events.KinesisEvent, before Snapshot, done int, err error, took time.Duration) {

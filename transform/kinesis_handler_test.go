@@ -80,7 +80,7 @@ func TestKinesisHandlerStopsBeforeDeadline(t *testing.T) {
 	f := makeRaw(t, 1, 3, 5, mixedText)
 	sink := &memSink{}
 	h := &KinesisHandler{Stage: newStage(t, sink, Config{}), Margin: time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond) // inside 2×Margin
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Millisecond)) // past its deadline
 	defer cancel()
 	resp, err := h.Handle(ctx, kinesisEvent(f.records))
 	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != f.records[0].SequenceNumber {
@@ -88,6 +88,39 @@ func TestKinesisHandlerStopsBeforeDeadline(t *testing.T) {
 	}
 	if n := len(sink.entries()); n != 0 {
 		t.Fatalf("%d entries put after the stop time", n)
+	}
+}
+
+func TestKinesisHandlerDeadlines(t *testing.T) {
+	now := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	h := &KinesisHandler{} // DefaultMargin, 3s
+	for _, tc := range []struct {
+		timeout, stopAt, putBy time.Duration // after now
+	}{
+		{5 * time.Minute, 5*time.Minute - 6*time.Second, 5*time.Minute - 3*time.Second},
+		{12 * time.Second, 6 * time.Second, 9 * time.Second},
+		{3 * time.Second, 1500 * time.Millisecond, 2250 * time.Millisecond}, // Lambda's default timeout
+		{-time.Second, -7 * time.Second, -4 * time.Second},                  // past: nothing starts
+	} {
+		stopAt, putBy := h.deadlines(now.Add(tc.timeout), now)
+		if stopAt.Sub(now) != tc.stopAt || putBy.Sub(now) != tc.putBy {
+			t.Errorf("timeout %v: stop at +%v, puts until +%v; want +%v, +%v", tc.timeout, stopAt.Sub(now), putBy.Sub(now), tc.stopAt, tc.putBy)
+		}
+	}
+}
+
+// A function whose timeout is shorter than 2×Margin (Lambda's default of
+// 3 s, with the default margin) still transforms its batch. It used to
+// start nothing, and Lambda retried the same batch for ever.
+func TestKinesisHandlerShortTimeoutMakesProgress(t *testing.T) {
+	f := makeRaw(t, 1, 3, 5, mixedText)
+	sink := &memSink{}
+	h := &KinesisHandler{Stage: newStage(t, sink, Config{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	resp, err := h.Handle(ctx, kinesisEvent(f.records))
+	if err != nil || len(resp.BatchItemFailures) != 0 || len(sink.entries()) == 0 {
+		t.Fatalf("Handle = %+v, %v, %d entries put; want the batch done", resp, err, len(sink.entries()))
 	}
 }
 
