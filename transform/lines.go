@@ -17,11 +17,16 @@ type emitFunc func(ev, line []byte, p elblog.Provenance) error
 // user records into lines and encodes each line. It is not safe for
 // concurrent use; it allocates nothing per line once its buffers are warm.
 type lineEncoder struct {
-	enc  elblog.Encoder
-	dec  kpl.Decoder
-	ev   []byte         // the event being built, reused
-	last elblog.Outcome // of the line last encoded
-	c    counts
+	enc elblog.Encoder
+	dec kpl.Decoder
+	ev  []byte // the event being built, reused
+	// The outcome and error of the event emitted for the line in hand,
+	// which emit may replace (worker.add encodes a line too long for a
+	// record again, cut): the line counts as a parse failure when the
+	// event that stands for it is one.
+	last    elblog.Outcome
+	lastErr error
+	c       counts
 }
 
 // newLineEncoder returns a lineEncoder with its own encoder configured as
@@ -106,18 +111,19 @@ func (e *lineEncoder) userRecord(u kpl.Record, emit emitFunc) error {
 func (e *lineEncoder) line(line []byte, p elblog.Provenance, emit emitFunc) error {
 	e.c.lines++
 	ev, outcome, err := e.enc.AppendJSON(e.ev[:0], line, p)
-	e.ev, e.last = ev, outcome
+	e.ev, e.last, e.lastErr = ev, outcome, err
 	if errors.Is(err, elblog.ErrConfig) { // New and the handlers check it first
 		return err
 	}
-	switch outcome { // the error of a Failed line is in its event
-	case elblog.Skipped:
+	if outcome == elblog.Skipped {
 		e.c.skipped++
 		return nil
-	case elblog.Failed:
-		e.c.parseFailures++
-		e.c.fail(Failure{Source: p.Source, Position: p.Position, Err: err})
 	}
 	e.c.events++
-	return emit(ev, line, p)
+	err = emit(ev, line, p)
+	if e.last == elblog.Failed { // the error of a Failed line is in its event
+		e.c.parseFailures++
+		e.c.fail(Failure{Source: p.Source, Position: p.Position, Err: e.lastErr})
+	}
+	return err
 }

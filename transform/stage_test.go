@@ -283,6 +283,23 @@ func TestProcessOversizedValidLine(t *testing.T) {
 	}
 }
 
+// A line that fails to parse whose cut start parses (a valid line, a long
+// trailing field, an unterminated quote at its very end) is delivered as a
+// parsed event, and not counted as a failure: the counts follow the event
+// that stands for the line. They used to count the whole line's failure.
+func TestProcessOversizedLineWhoseCutParses(t *testing.T) {
+	long := albLine + " " + strings.Repeat("x", 20000) + ` "unterminated`
+	_, evs, st := processOversized(t, long, 3)
+	for _, ev := range evs {
+		if isParseFailure(ev) {
+			t.Fatalf("an event tagged _elbparsefailure: %+v", ev)
+		}
+	}
+	if st.Events != 3 || st.Truncated != 1 || st.ParseFailures != 0 || len(st.LastFailures) != 0 {
+		t.Errorf("events = %d, truncated = %d, parse failures = %d %v, want 3, 1 and none", st.Events, st.Truncated, st.ParseFailures, st.LastFailures)
+	}
+}
+
 // processOversized processes one raw record of n ALB lines, the second of
 // them long, into events records of 8 KiB, and returns the events and the
 // stage's counts.

@@ -89,17 +89,11 @@ func (w *worker) add(ev, line []byte, p elblog.Provenance) error {
 		// Only a line of hundreds of kilobytes makes an event that cannot
 		// fit in a record on its own. Encode its start instead, marked as
 		// ingest marks a line over its limit, rather than block the shard
-		// on it for ever. The cut line usually fails to parse: count it
-		// as a failure then, as its event says.
+		// on it for ever. The line counts as a parse failure as the cut's
+		// event says (the cut usually fails to parse).
 		w.cut = linecut.Append(w.cut[:0], line, w.stage.limits.MaxRecordBytes/8, len(line))
-		var outcome elblog.Outcome
-		var perr error
-		w.trunc, outcome, perr = w.le.enc.AppendJSON(w.trunc[:0], w.cut, p)
+		w.trunc, w.le.last, w.le.lastErr = w.le.enc.AppendJSON(w.trunc[:0], w.cut, p)
 		w.le.c.truncated++
-		if outcome == elblog.Failed && w.le.last != elblog.Failed {
-			w.le.c.parseFailures++
-			w.le.c.fail(Failure{Source: p.Source, Position: p.Position, Err: perr})
-		}
 		r.Data = w.trunc
 		err = w.addRecord(r)
 	}
