@@ -43,6 +43,13 @@ func (f *Forwarder) Run(ctx context.Context, cc consumer.Config) error {
 			observe(shardID, b)
 		}
 	}
+	released := cc.Released
+	cc.Released = func(shardID string) {
+		f.core.metrics.forgetBehind(shardID)
+		if released != nil {
+			released(shardID)
+		}
+	}
 	stop := ctx.Done()
 	return consumer.Run(ctx, cc, func(pctx context.Context, shardID string, b stream.Batch) (string, error) {
 		return f.process(pctx, stop, shardID, b)

@@ -2,8 +2,10 @@ package forward
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -241,6 +243,62 @@ func TestRewindOfARunningForwarderRedelivers(t *testing.T) {
 		}
 	}
 	es.assertCheckpointedToEnd(t, "live")
+}
+
+// takenStore hands every lease to another owner once stolen is set: the
+// holder's checkpoints are refused, and no Acquire succeeds.
+type takenStore struct {
+	checkpoint.Store
+	stolen atomic.Bool
+}
+
+func (s *takenStore) Set(ctx context.Context, consumer, shard, owner, seq string) error {
+	if s.stolen.Load() {
+		return fmt.Errorf("%w: lease held by another-forwarder", checkpoint.ErrNotOwner)
+	}
+	return s.Store.Set(ctx, consumer, shard, owner, seq)
+}
+
+func (s *takenStore) Acquire(ctx context.Context, consumer, shard, owner string, ttl time.Duration) (checkpoint.Checkpoint, error) {
+	if s.stolen.Load() {
+		return checkpoint.Checkpoint{}, fmt.Errorf("%w: another-forwarder", checkpoint.ErrLeaseHeld)
+	}
+	return s.Store.Acquire(ctx, consumer, shard, owner, ttl)
+}
+
+// A shard whose lease went to another forwarder is no longer reported as
+// behind the tip here: its last lag used to stay in the metrics (and the
+// Prometheus gauge) for ever.
+func TestForwardForgetsTheLagOfAShardItLost(t *testing.T) {
+	es := newEventsStream(t, 1, 100, 5)
+	store := &takenStore{Store: es.store}
+	m := new(Metrics)
+	out := &fakeSender{SendFunc: func(context.Context, int, [][]byte) error {
+		store.stolen.Store(true) // while the first window is in flight
+		return nil
+	}}
+	f := New(out, Config{Window: 10}, m, nil)
+	var observed atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- f.Run(ctx, consumer.Config{
+			Stream: es.stream, Checkpoints: store, Consumer: "fw",
+			PollInterval: 10 * time.Millisecond, ListInterval: 10 * time.Millisecond, MaxRecords: 50,
+			Observe: func(string, stream.Batch) { observed.Store(true) },
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !observed.Load() || len(m.Snapshot().BehindTip) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("behind tip %v after the shard's lease was taken", m.Snapshot().BehindTip)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestForwardDrainsToTCP(t *testing.T) {

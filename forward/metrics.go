@@ -107,6 +107,14 @@ func (m *Metrics) setBehind(shardID string, d time.Duration) {
 	m.mu.Unlock()
 }
 
+// forgetBehind drops a shard this forwarder no longer reads, so that its
+// last lag is not reported (nor alerted on) for ever.
+func (m *Metrics) forgetBehind(shardID string) {
+	m.mu.Lock()
+	delete(m.behind, shardID)
+	m.mu.Unlock()
+}
+
 func (m *Metrics) fail(err error) {
 	m.mu.Lock()
 	if len(m.failures) == maxFailures {

@@ -77,6 +77,7 @@ func (s *Stage) Run(ctx context.Context, cfg RunConfig) error {
 		Observe: func(shardID string, b stream.Batch) {
 			s.stats.ObserveLag(shardID, b.BehindTip)
 		},
+		Released: s.stats.forgetLag,
 	}, s.ProcessBatch)
 	if err != nil {
 		return fmt.Errorf("transform: %w", err)

@@ -104,6 +104,13 @@ func (s *Stats) ObserveLag(shardID string, behind time.Duration) {
 	s.mu.Unlock()
 }
 
+// forgetLag drops a shard this process no longer reads from the lag.
+func (s *Stats) forgetLag(shardID string) {
+	s.mu.Lock()
+	delete(s.lag, shardID)
+	s.mu.Unlock()
+}
+
 // counts is one worker's tally, added to Stats in one go.
 type counts struct {
 	records, lines, events, parseFailures, skipped, undecodable, truncated, bytesIn int64

@@ -49,6 +49,13 @@ type Config struct {
 	// Observe, when set, is called for every batch read, empty ones
 	// included (lag, counts), before process. It must not keep b.
 	Observe func(shardID string, b stream.Batch)
+	// Released, when set, is called when this consumer stops reading a
+	// shard while Run goes on: the shard ended or was drained, or its
+	// lease went to another owner or was rewound. What Observe kept for
+	// the shard (its lag, say) is stale from then on, unless the shard is
+	// taken again. It is not called for the shards Run stops reading when
+	// it returns.
+	Released func(shardID string)
 	// Logger receives lease changes and retried failures. Default: none
 	Logger *slog.Logger
 }

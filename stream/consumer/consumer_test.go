@@ -309,6 +309,22 @@ func TestRewindSeenByACheckpointInTheBatchDropsTheShard(t *testing.T) {
 	}
 }
 
+// Released names each shard this consumer stops reading while Run goes
+// on (here: each drained to its tip), so that its lag can be forgotten.
+func TestReleasedNamesEachShardLetGo(t *testing.T) {
+	e := newEnv(t, 3)
+	e.put(t, 60, spread)
+	rec := newRecorder()
+	cfg := e.config("c")
+	var mu sync.Mutex
+	released := map[string]int{}
+	cfg.Released = func(shard string) { mu.Lock(); released[shard]++; mu.Unlock() }
+	drain(t, cfg, rec.process)
+	if len(released) != 3 {
+		t.Fatalf("released %v, want each of the 3 shards", released)
+	}
+}
+
 func TestStartAtLatest(t *testing.T) {
 	e := newEnv(t, 2)
 	e.put(t, 100, spread)

@@ -129,6 +129,9 @@ func (c *coordinator) await(d time.Duration) bool {
 // listing now.
 func (c *coordinator) collect(r result) (relist bool) {
 	delete(c.running, r.shard)
+	if c.cfg.Released != nil && c.readCtx.Err() == nil {
+		c.cfg.Released(r.shard)
+	}
 	switch r.outcome {
 	case failed:
 		c.fail(r.err)
