@@ -95,18 +95,31 @@
 //	              aws.elb.tls_verify_status, aws.elb.conn_trace_id
 //	NLB           event.start (tls_connection_creation_time), source.ip/.port/.bytes (received_bytes),
 //	              destination.ip/.port/.bytes (sent_bytes), destination.domain, tls.cipher, tls.version,
-//	              tls.next_protocol (alpn_fe_protocol), aws.elb.type, .version, .name, .listener,
-//	              .connection_time.ms, .tls_handshake_time.ms, .incoming_tls_alert, .chosen_cert.arn,
+//	              tls.next_protocol (alpn_fe_protocol), aws.elb.type, .version, .name,
+//	              .protocol ("tcp", as Filebeat has it), .listener, .connection_time.ms,
+//	              .tls_handshake_time.ms, .incoming_tls_alert, .chosen_cert.arn,
 //	              .chosen_cert.serial, .ssl_protocol, .ssl_named_group, .alpn_be_protocol,
 //	              .alpn_client_preference_list (array: "h2","http/1.1" is one field in the log)
+//
+// Where this differs from Filebeat's module, on purpose: a value written as
+// it is to an ECS field is not copied to aws.elb.* too (trace_id is only in
+// trace.id, ssl_cipher only in tls.cipher), and event.end, which would be
+// @timestamp again, is left out; ssl_protocol stays, since tls.version is
+// derived from it. NLB's destination ip:port is destination.ip/.port (AWS:
+// the listener, or the VPC endpoint the client used), not
+// aws.elb.backend.*. Filebeat's own dashboards select its events by
+// fileset.name "elb" and event.module "aws", which are not ECS for this
+// data: `--field event.module=aws --field fileset.name=elb` adds them.
 //
 // Classic keeps the field names and units of the original Node.js processor,
 // flat, so dashboards built on it keep working: @timestamp, EventReceivedTime
 // (when the request arrived: CLB's time, ALB's request_creation_time, NLB's
 // tls_connection_creation_time), LoadBalancerName, PublicIpAndPort,
 // InternalIpAndPort, TimeToForwardRequest, TimeTaken and
-// TimeToForwardResponse (whole milliseconds, rounded half up as Math.round
-// did; left out when -1), Status and BackendStatus (strings, as the log
+// TimeToForwardResponse (whole milliseconds, rounded half up on the decimal
+// AWS writes; Math.round of the Node processor's float product rounded 92
+// of the 10 million six-decimal values under 10 s, all ties, down instead,
+// 0.500500 to 500; left out when -1), Status and BackendStatus (strings, as the log
 // has them, "-" included), BytesUploadedFromClient, BytesDownloadedByClient,
 // FullRequest, Verb, Path, UserAgent, SslCipher, SslProtocol; for ALB also
 // RequestType, TargetGroupArn, TraceId, DomainName, ErrorReason; for NLB
@@ -116,8 +129,13 @@
 // "logs" are added as the Node processor did (it wrote lower-case "type",
 // which Logstash reserves); Component, Environment and Application come from
 // Fields. event.id is nested as in ECS, so one document_id setting serves
-// both schemas. The Node processor also copied the raw line into "message";
-// this schema does not (it would double every event's size).
+// both schemas. Where the Node processor was a bug or a cost, this schema
+// does not follow it: it copied the raw line into "message" (that would
+// double every event's size); it kept UserAgent's quotes ("\"curl/7.38.0\"",
+// "\"-\"" for TCP listeners) where this writes the value, and wrote Verb and
+// Path "-" for TCP listeners, where this leaves them out as every other "-";
+// and it wrote the object's Source.S3.Bucket and .Key, which this package does
+// not know (event.id stands for the provenance; add the bucket with Fields).
 //
 // # Static fields
 //
@@ -196,15 +214,16 @@
 //
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
-// bench/README.md for the numbers and the machine. In short (ECS, MB of
-// input per CPU second on one shared Zen 4 vCPU, medians of the committed
-// run): ALB 851 (25.5× the regexp baseline), ALB connection 1022 (29.8×),
-// NLB 882 (27.1×), CLB 551 (17.6×); with the classic schema ALB 940. The
-// target of ≥ 1 GB/s per core on ALB lines with ECS events is not met
-// (about 83-89% of it), nor ≥ 20× for CLB (17.6–18.9×), whose
-// 260-byte lines turn into 900-byte events: the per-event work (event.id,
-// ten nested objects, URL parts) is what the baseline, whose cost follows
-// the input's length, does not have. Of an ALB line's instructions the
+// bench/README.md for the numbers and the machines. In short (ECS, MB of
+// input per CPU second on one shared vCPU, medians): on a Zen 5 host ALB
+// 1005-1041 in its fast phases and 670-893 in its slow ones (28-29× the
+// regexp baseline within interleaved rounds), CLB 20-22×; on a Zen 4 host
+// ALB 831-893 (25.5×), ALB connection 1022 (29.8×), NLB 882 (27.1×), CLB
+// 551 (17.6×). The target of ≥ 1 GB/s per core on ALB lines is reached on
+// the Zen 5 host only in its fast phases, and ≥ 20× for CLB only there:
+// CLB's 260-byte lines turn into 900-byte events, and the per-event work
+// (event.id, ten nested objects, URL parts) is what the baseline, whose
+// cost follows the input's length, does not have. Of an ALB line's instructions the
 // parse (with the bitmap pass) takes about 45%, writing the event about
 // 45%, spread over ~60 small steps; in CPU time the writer is the larger
 // part. See bench/README.md for what was tried and measured.

@@ -355,6 +355,7 @@ func (e *Encoder) ecsNLB(dst []byte, p Provenance) []byte {
 	dst = e.optStr(dst, keyType, 0)
 	dst = e.optStr(dst, keyVersion, 1)
 	dst = e.optStr(dst, keyName, 3)
+	dst = litProtocolTCP.put(dst) // as Filebeat sets it for events without http
 	dst = e.optStr(dst, keyListener, 4)
 	if e.has(7) {
 		dst = append(e.num(keyMS.put(append(dst, `"connection_time":{`...)), 7), '}', ',')

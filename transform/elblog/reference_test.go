@@ -588,6 +588,7 @@ func refECS(l *refLine, set func(string, any)) {
 		setIf("tls.cipher", refStr(l, 14))
 		tlsVersion(15)
 		setIf("tls.next_protocol", refStr(l, 18))
+		set("aws.elb.protocol", "tcp")
 		for i, k := range map[int]string{0: "type", 1: "version", 3: "name", 4: "listener",
 			11: "incoming_tls_alert", 12: "chosen_cert.arn", 13: "chosen_cert.serial", 15: "ssl_protocol",
 			16: "ssl_named_group", 19: "alpn_be_protocol"} {
