@@ -115,3 +115,23 @@ func TestTransformBinarySIGTERM(t *testing.T) {
 		t.Fatalf("%d events, want %d (first run: %s)", len(ids), lines, stderr.String())
 	}
 }
+
+// A function that cannot start (ELBSTREAM_HANDLER unset or wrong) says why
+// through the runtime API's init error, as a custom runtime is to: the
+// invoker gets the reason, not only the process's exit.
+func TestLambdaBinaryReportsInitError(t *testing.T) {
+	for _, handler := range []string{"", "bogus"} {
+		t.Run("handler="+handler, func(t *testing.T) {
+			rt, _ := startFunction(t, "ELBSTREAM_HANDLER="+handler)
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			res, err := rt.Invoke(ctx, []byte(`{}`), 5*time.Second)
+			if err == nil || !strings.Contains(err.Error(), "failed to initialise") {
+				t.Fatalf("invoke: %v (payload %q); want the init error reported", err, res.Payload)
+			}
+			if !strings.Contains(string(res.Payload), `ELBSTREAM_HANDLER=\"`+handler+`\"`) {
+				t.Errorf("init error %s does not name ELBSTREAM_HANDLER", res.Payload)
+			}
+		})
+	}
+}
