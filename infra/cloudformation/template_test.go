@@ -15,15 +15,7 @@ import (
 )
 
 func TestTemplateReferencesResolve(t *testing.T) {
-	raw, err := os.ReadFile("elbstream.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("elbstream.yaml: %v", err)
-	}
-	root := doc.Content[0]
+	root := loadTemplate(t)
 	names := map[string]bool{
 		"AWS::Partition": true, "AWS::Region": true, "AWS::AccountId": true,
 		"AWS::StackName": true, "AWS::NoValue": true, "AWS::URLSuffix": true,
@@ -73,17 +65,9 @@ func TestTemplateReferencesResolve(t *testing.T) {
 }
 
 func TestTemplateFunctionsUseKnownHandlers(t *testing.T) {
-	raw, err := os.ReadFile("elbstream.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
 	known := map[string]bool{"ingest": true, "transform": true, "firehose": true, "forward": true}
 	seen := map[string]bool{}
-	for name, res := range mapping(t, doc.Content[0], "Resources") {
+	for name, res := range templateResources(t) {
 		if get(res, "Type").Value != "AWS::Lambda::Function" {
 			continue
 		}
@@ -129,7 +113,8 @@ func get(n *yaml.Node, key string) *yaml.Node {
 	return &yaml.Node{}
 }
 
-func templateResources(t *testing.T) map[string]*yaml.Node {
+// loadTemplate returns the template's root mapping.
+func loadTemplate(t *testing.T) *yaml.Node {
 	t.Helper()
 	raw, err := os.ReadFile("elbstream.yaml")
 	if err != nil {
@@ -137,9 +122,14 @@ func templateResources(t *testing.T) map[string]*yaml.Node {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
+		t.Fatalf("elbstream.yaml: %v", err)
 	}
-	return mapping(t, doc.Content[0], "Resources")
+	return doc.Content[0]
+}
+
+func templateResources(t *testing.T) map[string]*yaml.Node {
+	t.Helper()
+	return mapping(t, loadTemplate(t), "Resources")
 }
 
 // refersTo reports whether n (a !Ref, !GetAtt or !Sub, or a node holding
