@@ -31,8 +31,9 @@ func (h *Handler) Metrics() *Metrics { return h.core.metrics }
 // not all acknowledged; Lambda checkpoints the records before it and
 // retries from it. It stops sending Config.SafetyMargin before ctx's
 // deadline (a quarter of the time left, if that is less) and reports the
-// rest the same way, so it always answers in time. It never returns an error: an error would make Lambda retry the
-// whole batch, including what was already delivered.
+// rest the same way, so it always answers in time. It never returns an
+// error: an error would make Lambda retry the whole batch, including what
+// was already delivered.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
 	var resp events.KinesisEventResponse
 	recs := kinesisRecords(ev.Records)
