@@ -162,6 +162,10 @@ func TestForwardDrainsToBeats(t *testing.T) {
 	if s.EventsAcked != int64(len(es.ids)) || s.Records != 120 || s.Output.ConnectionsCreated == 0 {
 		t.Errorf("stats %+v", s)
 	}
+	// The summary's lag per shard outlives the drain that read them.
+	if shards, _ := es.stream.Shards(context.Background()); len(s.BehindTip) != len(shards) {
+		t.Errorf("behind tip %v after the drain, want every shard's", s.BehindTip)
+	}
 	// Batches span several windows here: their acknowledged prefixes were
 	// checkpointed before each batch ended.
 	if s.Checkpoints == 0 {

@@ -50,11 +50,12 @@ type Config struct {
 	// included (lag, counts), before process. It must not keep b.
 	Observe func(shardID string, b stream.Batch)
 	// Released, when set, is called when this consumer stops reading a
-	// shard while Run goes on: the shard ended or was drained, or its
-	// lease went to another owner or was rewound. What Observe kept for
-	// the shard (its lag, say) is stale from then on, unless the shard is
-	// taken again. It is not called for the shards Run stops reading when
-	// it returns.
+	// shard while Run goes on: the shard ended, or its lease went to
+	// another owner or was rewound. What Observe kept for the shard (its
+	// lag, say) is stale from then on, unless the shard is taken again.
+	// It is not called for the shards Run stops reading when it returns,
+	// nor, with Drain, for those read to their tip: what Observe kept of
+	// them is the run's last word.
 	Released func(shardID string)
 	// Logger receives lease changes and retried failures. Default: none
 	Logger *slog.Logger

@@ -129,7 +129,7 @@ func (c *coordinator) await(d time.Duration) bool {
 // listing now.
 func (c *coordinator) collect(r result) (relist bool) {
 	delete(c.running, r.shard)
-	if c.cfg.Released != nil && c.readCtx.Err() == nil {
+	if c.cfg.Released != nil && c.readCtx.Err() == nil && r.outcome != atTip {
 		c.cfg.Released(r.shard)
 	}
 	switch r.outcome {

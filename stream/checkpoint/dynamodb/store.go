@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,8 +66,8 @@ var names = map[string]string{
 // needed, bounded by opts.CreateTimeout; EnsureTable does the same under a
 // caller's context.
 func New(client *dynamodb.Client, table string, opts Options) (*Store, error) {
-	if table == "" {
-		return nil, errors.New("checkpoint/dynamodb: no table name")
+	if err := checkTableName(table); err != nil {
+		return nil, err
 	}
 	s := &Store{client: client, table: table, opts: opts, now: time.Now}
 	if opts.Create {
@@ -331,13 +332,31 @@ func (s *Store) wrap(op, consumer, shardID string, err error) error {
 		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: %w", op, consumer, shardID, checkpoint.ErrUnusable, err)
 	}
 	if errors.As(err, &api) && api.ErrorCode() == "ValidationException" {
-		// Every request is the store's own: a table that refuses them
-		// has another key (a KCL lease table, keyed by leaseKey, say),
-		// and no retry makes it fit.
-		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: table %s does not fit (its key must be %s, a string, and %s, a string sort key): %w",
+		// Every request is the store's own, its names checked: a table
+		// that refuses them has another key (a KCL lease table, keyed by
+		// leaseKey, say), and no retry makes it fit.
+		return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w: table %s refuses the request (does it have another key? it must be %s, a string, and %s, a string sort key): %w",
 			op, consumer, shardID, checkpoint.ErrUnusable, s.table, attrConsumer, attrShard, err)
 	}
 	return fmt.Errorf("checkpoint/dynamodb: %s %s/%s: %w", op, consumer, shardID, err)
+}
+
+// checkTableName refuses a name DynamoDB would: 3 to 255 of A-Z a-z 0-9 _
+// . -, unless it is a table ARN. Said here, the rule reads as what it is;
+// from a request it reads as a table that does not fit.
+func checkTableName(table string) error {
+	if strings.HasPrefix(table, "arn:") {
+		return nil
+	}
+	if n := len(table); n < 3 || n > 255 {
+		return fmt.Errorf("checkpoint/dynamodb: table name %q: want 3 to 255 characters", table)
+	}
+	for _, c := range table {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return fmt.Errorf("checkpoint/dynamodb: table name %q: %q is not allowed (only letters, digits, _ . and -)", table, c)
+		}
+	}
+	return nil
 }
 
 func checkNames(consumer, shardID string) error {

@@ -47,6 +47,22 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// A table name DynamoDB would refuse is refused by New with the rule, not
+// sent and answered with a ValidationException that reads as a table of
+// another key.
+func TestTableNameChecked(t *testing.T) {
+	for _, name := range []string{"", "T", "my table", strings.Repeat("t", 256), "ckpt/x"} {
+		if _, err := New(nil, name, Options{}); err == nil || !strings.Contains(err.Error(), "table name") {
+			t.Errorf("New(%q) = %v, want the naming rule", name, err)
+		}
+	}
+	for _, name := range []string{"ckp", "elbstream-checkpoints", "a.b_c-1", "arn:aws:dynamodb:us-east-1:123456789012:table/ckpt"} {
+		if _, err := New(nil, name, Options{}); err != nil {
+			t.Errorf("New(%q) = %v", name, err)
+		}
+	}
+}
+
 func TestMissingTableSaysHowToCreate(t *testing.T) {
 	s, err := New(testClient(t), tableName(t), Options{})
 	if err != nil {
@@ -85,8 +101,8 @@ func TestTableWithAnotherKeyIsUnusable(t *testing.T) {
 	_, errList := s.List(ctx, "c")
 	_, errGet := s.Get(ctx, "c", "shardId-000000000000")
 	for op, err := range map[string]error{"acquire": errAcquire, "list": errList, "get": errGet} {
-		if !errors.Is(err, checkpoint.ErrUnusable) || !strings.Contains(err.Error(), table+" does not fit") {
-			t.Errorf("%s: %v, want ErrUnusable saying the table does not fit", op, err)
+		if !errors.Is(err, checkpoint.ErrUnusable) || !strings.Contains(err.Error(), table+" refuses the request") {
+			t.Errorf("%s: %v, want ErrUnusable saying the table refuses the request", op, err)
 		}
 	}
 }
