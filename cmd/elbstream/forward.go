@@ -77,7 +77,9 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.tls.InsecureSkipVerify, "tls-insecure-skip-verify", false, "accept any receiver certificate (tests and emergencies only)")
 }
 
-func (o *outputFlags) config() output.Config {
+// config is the output's configuration; its retries are logged to log, the
+// command's own logger, so that stderr has one format.
+func (o *outputFlags) config(log *slog.Logger) output.Config {
 	return output.Config{
 		Connections: o.connections,
 		WindowSize:  o.window,
@@ -88,7 +90,7 @@ func (o *outputFlags) config() output.Config {
 		// Without this, a receiver that is down (or a misspelt host) is
 		// retried in silence until the command's deadline.
 		OnRetry: func(err error, wait time.Duration) {
-			slog.Warn("output: retrying", "in", wait, "err", err)
+			log.Warn("output: retrying", "in", wait, "err", err)
 		},
 	}
 }
@@ -164,14 +166,14 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	defer store.Close()
-	oc := of.config()
+	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	oc := of.config(log)
 	out, err := output.Open(*to, oc)
 	if err != nil {
 		return err
 	}
 	defer out.Close()
 
-	log := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := connectOnce(ctx, out); err != nil {
 		if output.Permanent(err) {
 			return fmt.Errorf("%s: %w", out, err) // a TLS configuration that cannot work
@@ -291,7 +293,8 @@ func buildForwardLambda(ctx context.Context) (any, error) {
 	if *to == "" {
 		return nil, errors.New("ELBSTREAM_TO is not set: name the output, e.g. beats://logstash.internal:5044")
 	}
-	oc := of.config()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	oc := of.config(log)
 	out, err := output.Open(*to, oc)
 	if err != nil {
 		return nil, err
@@ -299,7 +302,6 @@ func buildForwardLambda(ctx context.Context) (any, error) {
 	forwardLambdaOutput = out
 	cfg := forwardConfig(oc, df)
 	cfg.SafetyMargin = *margin
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	h := forward.NewHandler(out, cfg, &forward.Metrics{Output: out.Stats, Guarantee: out.Guarantee()}, log)
 	return h.Handle, nil
 }

@@ -276,7 +276,7 @@ func openPipeline(ctx context.Context, dir string, f *runFlags, enc elblog.Encod
 	}
 	p.closers = append(p.closers, p.ledger)
 
-	oc := f.out.config()
+	oc := f.out.config(p.log)
 	oc.Stdout = io.out
 	if p.out, err = output.Open(f.to, oc); err != nil {
 		return p, err
@@ -306,7 +306,7 @@ func (p *pipeline) newStage() (*transform.Stage, error) {
 }
 
 func (p *pipeline) newForwarder() *forward.Forwarder {
-	oc := p.flags.out.config()
+	oc := p.flags.out.config(p.log)
 	return forward.New(p.out, forwardConfig(oc, deliveryFlags{}), &forward.Metrics{Output: p.out.Stats, Guarantee: p.out.Guarantee()}, p.log)
 }
 
