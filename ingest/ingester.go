@@ -18,8 +18,8 @@ import (
 type Config struct {
 	// MaxLineBytes is the longest line kept whole; a longer line is cut,
 	// marked (TruncationMarker) and counted. It is lowered when needed so
-	// that a marked line fits one stream record.
-	// Default: DefaultMaxLineBytes (64 KiB).
+	// that a marked line fits one stream record, and raised to
+	// MinMaxLineBytes. Default: DefaultMaxLineBytes (64 KiB).
 	MaxLineBytes int
 	// Writer tunes the PutRecords writer: calls in flight and backoff.
 	Writer WriterConfig

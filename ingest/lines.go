@@ -12,9 +12,10 @@ import (
 // URLs reach 8 KB; 64 KiB leaves room for anything a load balancer writes.
 const DefaultMaxLineBytes = 64 << 10
 
-// minMaxLineBytes is the smallest line limit a LineReader accepts, so that a
-// truncated line still has room for its marker and some of its text.
-const minMaxLineBytes = 256
+// MinMaxLineBytes is the smallest line limit a LineReader accepts, so that a
+// truncated line still has room for its marker and some of its text; a
+// smaller one is raised to it.
+const MinMaxLineBytes = 256
 
 // TruncationMarker starts the text appended to a line that was cut to fit
 // the line limit: the kept prefix is followed by
@@ -56,7 +57,7 @@ func NewLineReader(r io.Reader, maxLine int, start int64) *LineReader {
 	if maxLine <= 0 {
 		maxLine = DefaultMaxLineBytes
 	}
-	maxLine = max(maxLine, minMaxLineBytes)
+	maxLine = max(maxLine, MinMaxLineBytes)
 	// Room for the longest kept line plus CRLF, so that ReadSlice returns
 	// every line that is short enough in one piece.
 	size := max(maxLine+2, 4096)

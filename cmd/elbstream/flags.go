@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 var (
@@ -39,7 +40,45 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := parseOnce(fs, args); err != nil {
 		return err
 	}
-	return applyEnv(fs, os.LookupEnv)
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		return err
+	}
+	return checkNumbers(fs)
+}
+
+// negativeMeans names the number flags whose negative values mean
+// something (their help says what); every other number flag is 0 for its
+// default or more, and a negative value is refused rather than taken as
+// the default.
+var negativeMeans = map[string]bool{"idle-timeout": true, "checkpoint-interval": true}
+
+// checkNumbers refuses a negative value of a number flag that has no
+// meaning for one, naming the flag.
+func checkNumbers(fs *flag.FlagSet) error {
+	var bad *flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if bad != nil || negativeMeans[f.Name] {
+			return
+		}
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch v := g.Get().(type) {
+		case int:
+			if v < 0 {
+				bad = f
+			}
+		case time.Duration:
+			if v < 0 {
+				bad = f
+			}
+		}
+	})
+	if bad != nil {
+		return usageError(fs, fmt.Sprintf("--%s %s: want 0 (the default) or more", bad.Name, bad.Value))
+	}
+	return nil
 }
 
 // parseOnce is fs.Parse that prints the whole usage only for --help: a
@@ -95,7 +134,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		sources = append(sources, rest[0])
 		args = rest[1:]
 	}
-	return sources, applyEnv(fs, os.LookupEnv)
+	if err := applyEnv(fs, os.LookupEnv); err != nil {
+		return nil, err
+	}
+	return sources, checkNumbers(fs)
 }
 
 func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {

@@ -151,8 +151,8 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 		return usageError(fs, "--start-at "+err.Error())
 	}
 	if *checkpoints == "" {
-		if *checkpoints = defaultCheckpoints(*from, "forward"); *checkpoints == "" {
-			return usageError(fs, "--checkpoints is required for a stream that is not local://")
+		if *checkpoints, err = defaultCheckpoints(*from, "forward"); err != nil {
+			return usageError(fs, err.Error())
 		}
 	}
 
@@ -221,14 +221,17 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 	return err
 }
 
-// defaultCheckpoints returns the checkpoint store next to a local stream,
-// or "" for other streams.
-func defaultCheckpoints(streamURL, stage string) string {
+// defaultCheckpoints returns the checkpoint store next to a local stream;
+// other streams need --checkpoints. Its error is a usage error's text.
+func defaultCheckpoints(streamURL, stage string) (string, error) {
 	u, err := parseURL(streamURL)
-	if err != nil || u.Scheme != "local" {
-		return ""
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("--from %w", err) // a local:dir, say: not the checkpoints' fault
+	case u.Scheme != "local":
+		return "", errors.New("--checkpoints is required for a stream that is not local://")
 	}
-	return "local://" + strings.TrimSuffix(u.Opaque, "/") + "/" + stage + "-checkpoints.db"
+	return "local://" + strings.TrimSuffix(u.Opaque, "/") + "/" + stage + "-checkpoints.db", nil
 }
 
 // connectOnce tries one connection, so that a wrong address shows at once.

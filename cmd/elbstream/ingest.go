@@ -81,6 +81,14 @@ func newIngestFlags(io stdio) (*flag.FlagSet, *ingestFlags) {
 	return fs, f
 }
 
+// check reports a flag value that parsed but cannot be used.
+func (f *ingestFlags) check() error {
+	if f.maxLine > 0 && f.maxLine < ingest.MinMaxLineBytes {
+		return fmt.Errorf("--max-line-bytes %d: want %d or more, room for a cut line's marker", f.maxLine, ingest.MinMaxLineBytes)
+	}
+	return checkProgressMode(f.progress)
+}
+
 func (f *ingestFlags) config() ingest.Config {
 	return ingest.Config{
 		MaxLineBytes: f.maxLine,
@@ -117,8 +125,8 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 	if f.stream == "" || len(sources) == 0 {
 		return usageError(fs, "want --stream URL and at least one SOURCE")
 	}
-	if err := checkProgressMode(f.progress); err != nil {
-		return err
+	if err := f.check(); err != nil {
+		return usageError(fs, err.Error())
 	}
 	s, err := openStream(ctx, f.stream)
 	if err != nil {
@@ -316,6 +324,9 @@ func buildIngestLambda(ctx context.Context) (any, error) {
 	}
 	if f.stream == "" {
 		return nil, errors.New("ELBSTREAM_STREAM is not set")
+	}
+	if err := f.check(); err != nil {
+		return nil, err
 	}
 	s, err := openStream(ctx, f.stream)
 	if err != nil {

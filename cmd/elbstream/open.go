@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -80,6 +81,22 @@ func parseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("%q names nothing after %s://", raw, raw[:i])
 	}
 	return &url.URL{Scheme: raw[:i], Opaque: rest, RawQuery: query}, nil
+}
+
+// sameStream reports two stream URLs that name one stream: the same
+// scheme and target, a local directory compared as an absolute path.
+func sameStream(a, b string) bool {
+	ua, errA := parseURL(a)
+	ub, errB := parseURL(b)
+	if errA != nil || errB != nil || ua.Scheme != ub.Scheme {
+		return false
+	}
+	if ua.Scheme != "local" {
+		return ua.Opaque == ub.Opaque
+	}
+	pa, errA := filepath.Abs(ua.Opaque)
+	pb, errB := filepath.Abs(ub.Opaque)
+	return errA == nil && errB == nil && pa == pb
 }
 
 func schemes[V any](m map[string]V) string {

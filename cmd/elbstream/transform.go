@@ -103,9 +103,13 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 	case *to == "":
 		return usageError(fs, "--to is required")
 	}
+	if sameStream(*from, *to) {
+		return usageError(fs, fmt.Sprintf("--from and --to name the same stream, %s: the events would be read as raw lines again", *to))
+	}
 	if *cpURL == "" {
-		if *cpURL = defaultCheckpoints(*from, "transform"); *cpURL == "" {
-			return usageError(fs, "--checkpoints is required for a stream that is not local://")
+		var err error
+		if *cpURL, err = defaultCheckpoints(*from, "transform"); err != nil {
+			return usageError(fs, err.Error())
 		}
 	}
 	start, err := parseStartAt(*startAt)
