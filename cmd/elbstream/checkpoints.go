@@ -311,6 +311,9 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *to == "" {
+		return usageError(fs, "--to is required: trim-horizon, latest or timestamp:RFC3339")
+	}
 	target, err := parseRewindTarget(*to, time.Now())
 	if err != nil {
 		return usageError(fs, "--to "+err.Error())

@@ -41,7 +41,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		return err
+		return usageError(fs, err.Error())
 	}
 	return checkNumbers(fs)
 }
@@ -105,7 +105,7 @@ func parseOnce(fs *flag.FlagSet, args []string) error {
 func usageError(fs *flag.FlagSet, msg string) error {
 	fmt.Fprintf(fs.Output(), "elbstream %s: %s\n", fs.Name(), msg)
 	helpHint(fs)
-	return errUsage
+	return fmt.Errorf("%w: %s", errUsage, msg) // the text for Lambda's init error
 }
 
 func helpHint(fs *flag.FlagSet) {
@@ -135,7 +135,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		return nil, err
+		return nil, usageError(fs, err.Error())
 	}
 	return sources, checkNumbers(fs)
 }
@@ -150,8 +150,8 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 		}
 		name := envName(f.Name)
 		v, ok := lookup(name)
-		if !ok {
-			return
+		if !ok || v == "" {
+			return // an empty variable (FOO= in a container's environment) is no value
 		}
 		vals := []string{v}
 		if _, ok := f.Value.(*listFlag); ok {

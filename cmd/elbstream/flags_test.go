@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,6 +50,29 @@ func TestApplyEnvReportsBadValue(t *testing.T) {
 	err := applyEnv(fs, func(k string) (string, bool) { return "four", k == "ELBSTREAM_SHARDS" })
 	if err == nil || !strings.Contains(err.Error(), "ELBSTREAM_SHARDS") {
 		t.Fatalf("err = %v, want it to name ELBSTREAM_SHARDS", err)
+	}
+}
+
+// Through the environment as on the command line: a bad value is a usage
+// error (exit 2) naming the variable, and an empty variable is no value.
+func TestEnvValuesAsUsage(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "a.log")
+	if err := os.WriteFile(log, []byte("not a log line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ELBSTREAM_CONCURRENCY", "x")
+	code, _, stderr := runCLI(t, "ingest", "--stream", "local://"+filepath.Join(dir, "raw"), log)
+	if code != 2 || !strings.Contains(stderr, "ELBSTREAM_CONCURRENCY") {
+		t.Errorf("ELBSTREAM_CONCURRENCY=x: exit %d, stderr %q; want 2, naming the variable", code, stderr)
+	}
+	t.Setenv("ELBSTREAM_CONCURRENCY", "")
+	t.Setenv("ELBSTREAM_FORMAT", "")
+	if code, _, stderr := runCLI(t, "ingest", "--stream", "local://"+filepath.Join(dir, "raw"), log); code != 0 {
+		t.Errorf("empty ELBSTREAM_CONCURRENCY: exit %d, stderr %q; want it ignored", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "parse", log); code != 0 {
+		t.Errorf("empty ELBSTREAM_FORMAT: exit %d, stderr %q; want it ignored", code, stderr)
 	}
 }
 
