@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -115,6 +116,13 @@ func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	// Opening a local store creates it: a listing of a mistyped path would
+	// leave an empty store behind and say only that it has no checkpoints.
+	if u, err := parseURL(c.checkpoints); err == nil && u.Scheme == "local" {
+		if _, err := os.Stat(u.Opaque); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: no checkpoint store there", c.checkpoints)
+		}
 	}
 	store, s, err := c.open(ctx, fs, false)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +159,14 @@ func TestCheckpointsList(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "checkpoints", "list", "--consumer", "live"); code != 2 {
 		t.Errorf("missing --checkpoints: exit %d, want 2", code)
+	}
+	// A mistyped local store is said to be missing, and not created.
+	typo := filepath.Join(t.TempDir(), "typo", "cp.db")
+	if code, _, errs := runCLI(t, "checkpoints", "list", "--checkpoints", "local://"+typo, "--consumer", "live"); code != 1 || !strings.Contains(errs, "no checkpoint store there") {
+		t.Errorf("mistyped store: exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("listing a mistyped store created it: %v", err)
 	}
 }
 
