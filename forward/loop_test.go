@@ -478,15 +478,19 @@ func TestHandlerWithBeatsReceiverKilledMidBatch(t *testing.T) {
 	ev := kinesisEvent(data)
 	var once sync.Once
 	var rcv *beatsReceiver
-	killed := make(chan struct{})
+	killed, closed := make(chan struct{}), make(chan struct{})
 	rcv = startBeats(t, func(int) {
 		if rcv.ledger.arrivalsNow() >= 400 {
 			once.Do(func() { close(killed) })
+			// No batch from the kill point on is acknowledged before the
+			// receiver is gone: the handler's sends cannot all succeed,
+			// however late the kill comes on a loaded machine.
+			<-closed
 		}
 	})
 	go func() {
 		<-killed
-		rcv.stop()
+		rcv.kill(func() { close(closed) })
 	}()
 	out := openOutput(t, rcv.url(), output.Config{WindowSize: 50})
 	h := NewHandler(out, Config{Window: 100, SafetyMargin: 300 * time.Millisecond}, nil, nil)
