@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/elbstream/elbstream/stream"
+	cplocal "github.com/elbstream/elbstream/stream/checkpoint/local"
 )
 
 // TestReadersRefuseMissingLocalStream: a reader's local:// URL that names
@@ -18,6 +19,13 @@ import (
 func TestReadersRefuseMissingLocalStream(t *testing.T) {
 	dir := t.TempDir()
 	typo := filepath.Join(dir, "evnets")
+	// The checkpoint store exists: only the stream is mistyped here (a
+	// missing store is refused on its own, TestCheckpointsList).
+	cp, err := cplocal.Open(filepath.Join(dir, "cp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Close()
 	for _, args := range [][]string{
 		{"forward", "--from", "local://" + typo, "--to", "stdout", "--drain"},
 		{"transform", "--from", "local://" + typo, "--to", "local://" + filepath.Join(dir, "out"), "--drain"},
