@@ -110,6 +110,16 @@ func TestIngestBadProgressIsUsageError(t *testing.T) {
 	}
 }
 
+// The encoder's flags are named in their errors, not the parser package.
+func TestEncoderFlagErrorsNameTheFlag(t *testing.T) {
+	for _, tc := range [][2]string{{"--format", "xyz"}, {"--schema", "x"}, {"--field", "novalue"}, {"--field", "event.id=1"}} {
+		code, _, stderr := runCLI(t, "parse", tc[0], tc[1])
+		if code != 2 || !strings.Contains(stderr, "elbstream parse: "+tc[0]+": ") || strings.Contains(stderr, "elblog:") {
+			t.Errorf("parse %s %s: exit %d, stderr %q; want exit 2 and the flag named", tc[0], tc[1], code, stderr)
+		}
+	}
+}
+
 // transform with --to naming the --from stream is refused as such; it used
 // to wait for the stream's lock and blame "another process".
 func TestTransformSameStreamRefused(t *testing.T) {

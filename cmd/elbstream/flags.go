@@ -108,6 +108,16 @@ func usageError(fs *flag.FlagSet, msg string) error {
 	return fmt.Errorf("%w: %s", errUsage, msg) // the text for Lambda's init error
 }
 
+// flagError is a package's error about a flag's value, told as the flag's:
+// "--format: unknown format …", not "elblog: unknown format …".
+func flagError(flag string, err error) error {
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(msg[:len(msg)-len(rest)-2], " ") {
+		msg = rest // drop the package's "elblog:" prefix
+	}
+	return fmt.Errorf("%s: %s", flag, msg)
+}
+
 func helpHint(fs *flag.FlagSet) {
 	fmt.Fprintf(fs.Output(), "Run 'elbstream %s --help' for usage.\n", fs.Name())
 }

@@ -56,11 +56,11 @@ func (f *transformEncoderFlags) register(fs *flag.FlagSet) {
 func (f *transformEncoderFlags) encoder() (elblog.Encoder, error) {
 	format, err := elblog.ParseFormat(f.format)
 	if err != nil {
-		return elblog.Encoder{}, err
+		return elblog.Encoder{}, flagError("--format", err)
 	}
 	schema, err := elblog.ParseSchema(f.schema)
 	if err != nil {
-		return elblog.Encoder{}, err
+		return elblog.Encoder{}, flagError("--schema", err)
 	}
 	enc := elblog.Encoder{Format: format, Schema: schema}
 	fields := []string(f.fields)
@@ -71,13 +71,13 @@ func (f *transformEncoderFlags) encoder() (elblog.Encoder, error) {
 	for _, kv := range fields {
 		fld, err := elblog.ParseField(kv)
 		if err != nil {
-			return elblog.Encoder{}, err
+			return elblog.Encoder{}, flagError("--field", err)
 		}
 		enc.Fields = append(enc.Fields, fld)
 	}
 	probe := enc
 	if err := probe.Init(); err != nil {
-		return elblog.Encoder{}, err
+		return elblog.Encoder{}, flagError("--field", err) // format and schema parsed: the fields are at fault
 	}
 	return enc, nil
 }
