@@ -12,12 +12,25 @@ import (
 	"github.com/elbstream/elbstream/internal/lambdart"
 )
 
+// TestMain removes the binary buildBinary built (40 MB a run otherwise
+// left in the temporary directory).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var binDir string // where buildBinary built, if it did
+
 // buildBinary builds elbstream once per test binary run.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "elbstream-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "elbstream")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {

@@ -35,9 +35,10 @@ Subcommands:
 
 A checkpoint is the last record a consumer fully processed; the consumer
 resumes just after it. set and rewind may run while the consumer runs (with
-a shared store such as dynamodb://): moving a checkpoint ends the shard's
-lease, and the running consumer drops its batch in hand and resumes from
-the new position at its next lease renewal. To replay a range without
+a shared store such as dynamodb://): moving a checkpoint fences the shard's
+lease without ending it, and the running consumer drops its batch in hand
+at its next checkpoint or lease renewal and resumes from the new position
+(no other consumer takes the shard meanwhile). To replay a range without
 touching the live consumer, run 'elbstream forward' under a new --consumer
 name with --start-at instead.`
 
@@ -297,7 +298,7 @@ func noteLeases(w io.Writer, cps []checkpoint.Checkpoint) {
 	now := time.Now()
 	for _, cp := range cps {
 		if cp.Owner != "" && cp.LeaseUntil.After(now) {
-			fmt.Fprintf(w, "note: %s is leased by %s; that consumer will pick up the new position at its next lease renewal\n",
+			fmt.Fprintf(w, "note: %s is leased by %s; that consumer will pick up the new position at its next checkpoint or lease renewal\n",
 				cp.ShardID, cp.Owner)
 		}
 	}

@@ -27,8 +27,12 @@ func newFlags(name, synopsis, about string, io stdio) *flag.FlagSet {
 		if about != "" {
 			fmt.Fprintf(w, "%s\n\n", strings.TrimSpace(about))
 		}
-		fmt.Fprintln(w, "Flags (each also read from ELBSTREAM_<FLAG>):")
-		fs.PrintDefaults()
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 { // checkpoints and lambda have none of their own
+			fmt.Fprintln(w, "Flags (each also read from ELBSTREAM_<FLAG>):")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
