@@ -196,6 +196,54 @@ func TestTwoOwnersNeverProcessOneShardAtOnce(t *testing.T) {
 	t.Logf("%d records, %d duplicates", len(want), dups)
 }
 
+// A shard drained to its tip and then split while the drain goes on (another
+// shard still in hand) is read on to its end, and its children after it:
+// the drain used to leave it drained, never SHARD_END, so that its
+// children were never ready and what they held was never read.
+func TestDrainReadsAShardSplitDuringTheDrain(t *testing.T) {
+	e := newEnv(t, 2)
+	want := e.put(t, 100, spread)
+	const a, b = "shardId-000000000000", "shardId-000000000001"
+	rec := newRecorder()
+	cfg := e.config("c")
+	aAtTip := make(chan struct{})
+	var once sync.Once
+	cfg.Observe = func(shard string, batch stream.Batch) {
+		if shard == a && len(batch.Records) == 0 && batch.BehindTip == 0 {
+			once.Do(func() { close(aAtTip) })
+		}
+	}
+	releaseB := make(chan struct{})
+	var holdB sync.Once
+	process := func(ctx context.Context, shard string, batch stream.Batch) (string, error) {
+		if shard == b {
+			holdB.Do(func() { <-releaseB }) // B stays in hand while A is drained and split
+		}
+		return rec.process(ctx, shard, batch)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		done <- Run(ctx, cfg, process)
+	}()
+	<-aAtTip
+	time.Sleep(100 * time.Millisecond) // A's worker ends at its tip, drained
+	if err := e.stream.SplitShard(context.Background(), a, "85070591730234615865843651857942052864"); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, e.put(t, 100, spread)...) // some on A's children
+	close(releaseB)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range want {
+		if rec.count(d) == 0 {
+			t.Fatalf("record %d of %d never processed: the drain left a split shard's children unread", i, len(want))
+		}
+	}
+}
+
 // After a split, the children are read only once the parent is finished,
 // so one partition key's records are processed in order.
 func TestReshardingKeepsKeyOrder(t *testing.T) {

@@ -216,6 +216,11 @@ func (c *coordinator) drainedAll(ready []stream.Shard) bool {
 // starts its worker. A lease held by another owner is left alone.
 func (c *coordinator) startWorkers(ready []stream.Shard) {
 	for _, s := range ready {
+		if c.drained[s.ID] && s.Closed() {
+			// Drained while open, closed since by a reshard: it is read
+			// on to its end, or its children would never be ready.
+			delete(c.drained, s.ID)
+		}
 		if c.running[s.ID] || c.drained[s.ID] || c.readCtx.Err() != nil {
 			continue
 		}
@@ -240,7 +245,7 @@ func (c *coordinator) startWorkers(ready []stream.Shard) {
 			continue
 		}
 		c.cfg.Logger.Info("consumer: lease acquired", "shard", s.ID, "checkpoint", cp.Sequence)
-		w := &shardWorker{cfg: c.cfg, process: c.process, lease: lease, shard: s.ID, from: c.cfg.position(cp.Sequence)}
+		w := &shardWorker{cfg: c.cfg, process: c.process, lease: lease, shard: s.ID, closed: s.Closed(), from: c.cfg.position(cp.Sequence)}
 		c.running[s.ID] = true
 		c.wg.Go(func() { c.results <- w.run(c.readCtx) })
 	}

@@ -34,6 +34,7 @@ type shardWorker struct {
 	process ProcessFunc
 	lease   *shardLease
 	shard   string
+	closed  bool // the listing showed the shard closed: it has an end, not a tip
 	from    stream.Position
 }
 
@@ -82,7 +83,12 @@ func (w *shardWorker) run(readCtx context.Context) (res result) {
 				return w.setFailed(err)
 			}
 			return result{shard: w.shard, outcome: ended}
-		case w.cfg.Drain && len(b.Records) == 0 && b.BehindTip == 0:
+		case w.cfg.Drain && len(b.Records) == 0 && b.BehindTip == 0 && !w.closed:
+			// A closed shard is read on to its end, for SHARD_END: a
+			// stream may answer an empty page, 0 ms behind, before it
+			// says the shard ended (kinesalite does, for a shard whose
+			// last record is older than the reshard), and a drain that
+			// took that for the tip would never reach the children.
 			return result{shard: w.shard, outcome: atTip}
 		case readCtx.Err() != nil:
 			return w.interrupted()
