@@ -112,14 +112,10 @@ func usageError(fs *flag.FlagSet, msg string) error {
 	return fmt.Errorf("%w: %s", errUsage, msg) // the text for Lambda's init error
 }
 
-// flagError is a package's error about a flag's value, told as the flag's:
-// "--format: unknown format …", not "elblog: unknown format …".
+// flagError is the parser package's error about a flag's value, told as
+// the flag's: "--format: unknown format …", not "elblog: unknown format …".
 func flagError(flag string, err error) error {
-	msg := err.Error()
-	if _, rest, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(msg[:len(msg)-len(rest)-2], " ") {
-		msg = rest // drop the package's "elblog:" prefix
-	}
-	return fmt.Errorf("%s: %s", flag, msg)
+	return fmt.Errorf("%s: %s", flag, strings.TrimPrefix(err.Error(), "elblog: "))
 }
 
 func helpHint(fs *flag.FlagSet) {
