@@ -558,12 +558,15 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 	if err != nil {
 		return err
 	}
+	// Only a directory that holds the data directory needs each of its
+	// files resolved and checked (a file named alone is checked anyway).
+	checkData := !fi.IsDir() || p.holdsData(src)
 	file := func(path string, fi os.FileInfo) {
 		id, err := ingest.FileSource(path, fi)
 		switch {
 		case p.outFile != nil && os.SameFile(fi, p.outFile):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipOwnOutput)
-		case p.ownData(path):
+		case checkData && p.ownData(path):
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skipOwnData)
 		case (ingest.Filter{}).Skip(filepath.ToSlash(path)) == ingest.SkipTestFile:
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, ingest.SkipTestFile)
@@ -606,12 +609,29 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 // garbage, and new garbage on every run since they change. Samples are
 // logs.
 func (p *pipeline) ownData(path string) bool {
-	abs, err := realPath(path)
+	rel, ok := below(p.dataDir, path)
+	return ok && rel != "." && !strings.HasPrefix(filepath.ToSlash(rel), "samples/")
+}
+
+// holdsData reports whether the directory dir holds the data directory.
+func (p *pipeline) holdsData(dir string) bool {
+	root, err := realPath(dir)
 	if err != nil {
 		return false
 	}
-	rel, err := filepath.Rel(p.dataDir, abs)
-	return err == nil && filepath.IsLocal(rel) && !strings.HasPrefix(filepath.ToSlash(rel), "samples/")
+	_, ok := below(root, p.dataDir)
+	return ok
+}
+
+// below returns path relative to dir (absolute, links resolved) when path,
+// its links resolved, is dir or under it.
+func below(dir, path string) (rel string, ok bool) {
+	abs, err := realPath(path)
+	if err != nil {
+		return "", false
+	}
+	rel, err = filepath.Rel(dir, abs)
+	return rel, err == nil && (rel == "." || filepath.IsLocal(rel))
 }
 
 // realPath is path made absolute, with symbolic links resolved.
