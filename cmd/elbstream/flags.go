@@ -68,15 +68,15 @@ func checkNumbers(fs *flag.FlagSet) error {
 		if !ok {
 			return
 		}
+		negative := false
 		switch v := g.Get().(type) {
 		case int:
-			if v < 0 {
-				bad = f
-			}
+			negative = v < 0
 		case time.Duration:
-			if v < 0 {
-				bad = f
-			}
+			negative = v < 0
+		}
+		if negative {
+			bad = f
 		}
 	})
 	if bad != nil {
