@@ -215,9 +215,10 @@
 // bench/ compares AppendJSON with a regular expression per format plus
 // encoding/json, and with encoding/json marshalling a struct; see
 // bench/README.md for the numbers and the machines. In short (ECS, MB of
-// input per CPU second on one shared vCPU, medians): on a Zen 5 host ALB
-// 1005-1041 in its fast phases and 670-893 in its slow ones (28-29× the
-// regexp baseline within interleaved rounds), CLB 20-22×; on a Zen 4 host
+// input per CPU second on one shared vCPU, medians of runs): on a Zen 5
+// host ALB 1005-1041 in some runs and 670-893 in others, as the shared
+// core's phases fell (28-29× the regexp baseline within interleaved
+// rounds), CLB 20-22×; on a Zen 4 host
 // ALB 831-893 (25.5×), ALB connection 1022 (29.8×), NLB 882 (27.1×), CLB
 // 551 (17.6×). The target of ≥ 1 GB/s per core on ALB lines is reached on
 // the Zen 5 host only in its fast phases, and ≥ 20× for CLB only there:
