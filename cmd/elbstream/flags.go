@@ -128,6 +128,17 @@ func helpHint(fs *flag.FlagSet) {
 // "--" is an argument. Flags not given come from ELBSTREAM_<FLAG>, as
 // parseFlags does.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	sources, err := parseCommandLine(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	return sources, applyEnvAndCheck(fs)
+}
+
+// parseCommandLine is parseInterspersed without the environment, for a
+// command that must tell a flag given on its command line from one set by
+// a variable (see applyEnvAndCheck).
+func parseCommandLine(fs *flag.FlagSet, args []string) ([]string, error) {
 	var sources []string
 	for {
 		if err := parseOnce(fs, args); err != nil {
@@ -144,10 +155,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		sources = append(sources, rest[0])
 		args = rest[1:]
 	}
+	return sources, nil
+}
+
+// applyEnvAndCheck sets the flags not given from ELBSTREAM_<FLAG> and checks
+// the numbers, as usage errors.
+func applyEnvAndCheck(fs *flag.FlagSet) error {
 	if err := applyEnv(fs, os.LookupEnv); err != nil {
-		return nil, usageError(fs, err.Error())
+		return usageError(fs, err.Error())
 	}
-	return sources, checkNumbers(fs)
+	return checkNumbers(fs)
 }
 
 func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {

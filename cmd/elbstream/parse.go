@@ -52,8 +52,14 @@ func runParse(ctx context.Context, args []string, io stdio) error {
 	var ef transformEncoderFlags
 	ef.register(fs)
 	source := fs.String("source", "-", "identity of stdin's input for event.id (the `NAME` of the object the lines come from); a line's position is its line number")
-	files, err := parseInterspersed(fs, args)
+	files, err := parseCommandLine(fs, args)
 	if err != nil {
+		return err
+	}
+	// --source with FILEs alone is a mistake; ELBSTREAM_SOURCE, which may be
+	// set for every parse of a shell or job, names stdin only when it is read.
+	sourceGiven := flagGiven(fs, "source")
+	if err := applyEnvAndCheck(fs); err != nil {
 		return err
 	}
 	enc, err := ef.encoder()
@@ -69,7 +75,7 @@ func runParse(ctx context.Context, args []string, io stdio) error {
 	if stdinNamed > 1 {
 		return usageError(fs, `"-" (stdin) given more than once`)
 	}
-	if len(files) > 0 && stdinNamed == 0 && flagGiven(fs, "source") {
+	if len(files) > 0 && stdinNamed == 0 && sourceGiven {
 		return usageError(fs, "--source names stdin's input: a FILE is identified by its path, size and modification time, as elbstream run identifies it")
 	}
 
@@ -87,8 +93,8 @@ func runParse(ctx context.Context, args []string, io stdio) error {
 	return err
 }
 
-// flagGiven reports whether the flag was set on the command line or from
-// the environment.
+// flagGiven reports whether the flag was set: on the command line, and,
+// once the environment is applied, from it.
 func flagGiven(fs *flag.FlagSet, name string) bool {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })

@@ -139,6 +139,32 @@ func TestParseCommandEnv(t *testing.T) {
 	}
 }
 
+// TestParseSourceFromEnvNamesStdinOnly: ELBSTREAM_SOURCE, set for a
+// shell's every parse, names stdin when stdin is read and is no error with
+// FILEs, whose events keep the ids of their path, size and mtime.
+func TestParseSourceFromEnvNamesStdinOnly(t *testing.T) {
+	line := awsExamples(t)[0] + "\n"
+	file := filepath.Join(t.TempDir(), "a.log")
+	if err := os.WriteFile(file, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, fromFile, _ := runParseCmd(t, "", file)
+	_, fromStdin, _ := runParseCmd(t, line, "--source", "s3://b/k.log")
+	t.Setenv("ELBSTREAM_SOURCE", "s3://b/k.log")
+	if code, stdout, stderr := runParseCmd(t, "", file); code != 0 || stdout != fromFile {
+		t.Errorf("FILE with ELBSTREAM_SOURCE set: exit %d, events\n%s\nwant\n%s\nstderr: %s", code, stdout, fromFile, stderr)
+	}
+	if code, stdout, stderr := runParseCmd(t, line); code != 0 || stdout != fromStdin {
+		t.Errorf("stdin with ELBSTREAM_SOURCE set: exit %d, events\n%s\nwant\n%s\nstderr: %s", code, stdout, fromStdin, stderr)
+	}
+	if fromFile == fromStdin {
+		t.Fatal("the file's events and stdin's are alike: the test tells nothing")
+	}
+	if code, _, stderr := runParseCmd(t, "", "--source", "x", file); code != 2 {
+		t.Errorf("--source on the command line with a FILE: exit %d, want 2 (%s)", code, stderr)
+	}
+}
+
 // TestParseLinesLong feeds lines longer than the read buffer and many
 // lines through a pipe: every line comes out whole, in order.
 func TestParseLinesLong(t *testing.T) {
