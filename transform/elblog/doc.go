@@ -220,8 +220,10 @@
 // core's phases fell (28-29× the regexp baseline within interleaved
 // rounds), CLB 20-22×; on a Zen 4 host
 // ALB 831-893 (25.5×), ALB connection 1022 (29.8×), NLB 882 (27.1×), CLB
-// 551 (17.6×). The target of ≥ 1 GB/s per core on ALB lines is reached on
-// the Zen 5 host only in its fast phases, and ≥ 20× for CLB only there:
+// 551 (17.6×) in earlier runs, and ALB 923 (30.1×), CLB 593 (22.6×) in
+// later interleaved rounds. The target of ≥ 1 GB/s per core on ALB lines
+// is reached on the Zen 5 host only in its fast phases, and ≥ 20× for CLB
+// only just:
 // CLB's 260-byte lines turn into 900-byte events, and the per-event work
 // (event.id, ten nested objects, URL parts) is what the baseline, whose
 // cost follows the input's length, does not have. Of an ALB line's instructions the
