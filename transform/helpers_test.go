@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -266,5 +265,3 @@ func checkOneEventPerLine(t testing.TB, f rawFixture, evs []event) {
 		t.Fatalf("%d events for %d lines", len(seen), len(want))
 	}
 }
-
-func randomKey(r *rand.Rand) string { return fmt.Sprintf("k%x", r.Uint64()) }

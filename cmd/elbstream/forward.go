@@ -276,12 +276,6 @@ func showProgress(w io.Writer, m *forward.Metrics, began time.Time) (stop func()
 	})
 }
 
-// forwardLambdaOutput is the Lambda handler's output: built once per
-// execution environment (cold start) and reused by warm invocations, whose
-// connections survive between them (a connection reset while the
-// environment was frozen is detected and redialed before use).
-var forwardLambdaOutput output.Output
-
 func buildForwardLambda(ctx context.Context) (any, error) {
 	fs := newFlags("forward", "", "", stdio{err: os.Stderr})
 	to := fs.String("to", "", "output URL")
@@ -298,11 +292,14 @@ func buildForwardLambda(ctx context.Context) (any, error) {
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	oc := of.config(log)
+	// The output is built once per execution environment (cold start) and
+	// held by the handler, so warm invocations reuse its connections (one
+	// reset while the environment was frozen is detected and redialed
+	// before use).
 	out, err := output.Open(*to, oc)
 	if err != nil {
 		return nil, err
 	}
-	forwardLambdaOutput = out
 	cfg := forwardConfig(oc, df)
 	cfg.SafetyMargin = *margin
 	h := forward.NewHandler(out, cfg, &forward.Metrics{Output: out.Stats, Guarantee: out.Guarantee()}, log)

@@ -108,7 +108,6 @@ func TestRunBinaryFailures(t *testing.T) {
 // arrives, the second run exits 0, and duplicates are bounded by what was
 // in flight.
 func TestRunBinaryKilledAndResumed(t *testing.T) {
-	const window = 40
 	dir := t.TempDir()
 	want := writeRunFixture(t, filepath.Join(dir, "logs"), 6)
 	// The receiver holds a window until the run is dead.

@@ -44,8 +44,6 @@ func entries(prefix string, n int, key func(i int) string) []stream.Entry {
 
 func spreadKeys(i int) string { return fmt.Sprintf("key-%d", i) }
 
-func sameKey(key string) func(int) string { return func(int) string { return key } }
-
 // putAll writes es and fails t unless every entry ends up written. Entries
 // that fail with a retryable code (a real service may throttle) are put
 // again on their own, a few times; results are in entry order.

@@ -610,9 +610,7 @@ func ipv4End(line []byte, pos int, sep byte) (int, bool) {
 		a = (*[20]byte)(b)
 	} else {
 		a = new([20]byte)
-		for k, c := range b {
-			a[k] = c
-		}
+		copy(a[:], b)
 	}
 	n, d := ipv4Part(binary.LittleEndian.Uint32(a[0:]), '.')
 	if d > ipv4Span[n] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/elbstream/elbstream/stream/checkpoint"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Options configure Open.
@@ -55,7 +56,7 @@ func OpenOptions(path string, opts Options) (*Store, error) {
 		}
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("checkpoint/local: %s is locked by another process (a local store serves one process; use dynamodb:// to share checkpoints): %w", path, err)
 	}
 	if err != nil {
