@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -78,16 +79,21 @@ func (b *fileBody) Read(p []byte) (int, error) {
 // a directory; a link to a directory below root is not followed (it could
 // loop) and, like anything else that is not a regular file (a FIFO, a
 // socket, a broken link), is passed to fn with its reason, so that it is
-// counted rather than silently passed over. fn's error stops the walk and
-// is returned.
-func WalkFiles(root string, filter Filter, fn func(path, skip string) error) error {
+// counted rather than silently passed over. A directory that cannot be
+// read (no permission) is passed to fn with the error, and the walk goes
+// on with the rest: one such directory must not hide the files beside
+// it. fn's error stops the walk and is returned.
+func WalkFiles(root string, filter Filter, fn func(path, skip string, err error) error) error {
 	walkRoot := root
 	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		walkRoot = root + string(filepath.Separator) // walk the link's target
 	}
 	return filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == path {
+				err = fmt.Errorf("cannot list the directory: %w", pe.Err) // fn names it
+			}
+			return fn(path, "", err)
 		}
 		if d.IsDir() {
 			return nil
@@ -101,15 +107,23 @@ func WalkFiles(root string, filter Filter, fn func(path, skip string) error) err
 			fi, err := os.Stat(path)
 			switch {
 			case err != nil:
-				return fn(path, SkipNotRegular)
+				return fn(path, SkipNotRegular, nil)
 			case fi.IsDir():
-				return fn(path, SkipLinkedDir)
+				return fn(path, SkipLinkedDir, nil)
 			}
 			typ = fi.Mode().Type()
 		}
 		if !typ.IsRegular() {
-			return fn(path, SkipNotRegular)
+			return fn(path, SkipNotRegular, nil)
 		}
-		return fn(path, filter.Skip(filepath.ToSlash(rel)))
+		return fn(path, filter.Skip(filepath.ToSlash(rel)), nil)
 	})
+}
+
+// Fail records an object that cannot be read at all, such as a directory
+// a walk could not list: a failed object, named, with err.
+func (r *Run) Fail(t Task, name string, err error) *Result {
+	res := &Result{Task: t, Name: name, readErr: err}
+	r.add(res)
+	return res
 }

@@ -175,6 +175,9 @@ func (inv *invocation) continueRest(ctx context.Context) {
 			}
 		}
 	}
+	// The objects stopped part way are handed on now: continued, or
+	// failed with the continuation.
+	inv.run.stats.stopped.Add(-int64(len(pending)))
 	pending = append(pending, inv.rest...)
 	if len(pending) == 0 {
 		return

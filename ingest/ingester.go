@@ -138,6 +138,7 @@ type Result struct {
 
 	readErr error
 	tracker Tracker
+	counted bool // among the objects read, from when its read ended
 }
 
 // Err returns why the object was not ingested completely: a read error
@@ -151,6 +152,18 @@ func (r *Result) Err() error {
 		return nil
 	}
 	return r.tracker.Err()
+}
+
+// Accepted returns the offset below which the stream accepted every line of
+// the object, once the run is closed: where a later read can take up a
+// failed object without writing any line twice (and with none lost, since
+// a line is written whole or not at all).
+func (r *Result) Accepted() int64 {
+	next := max(r.Next, r.Task.Offset)
+	if u, failed := r.tracker.Unwritten(); failed {
+		next = min(next, u)
+	}
+	return next
 }
 
 // Resume returns where a later invocation should continue the object, when
@@ -270,12 +283,22 @@ func (r *Run) Close() error {
 	<-r.finished
 	r.w.Close()
 	r.cancel()
+	// Each object ends as one of read, skipped, failed or stopped: one
+	// counted as read when its read ended moves if its writes did not all
+	// get through.
 	for _, res := range r.results {
-		if err := res.Err(); err != nil {
-			if _, ok := res.Resume(); !ok {
-				r.stats.failed.Add(1)
-				r.stats.Error(fmt.Errorf("%s: %w", res.Name, err))
-			}
+		err := res.Err()
+		_, resume := res.Resume()
+		if (resume || err != nil) && res.counted {
+			res.counted = false
+			r.stats.objects.Add(-1)
+		}
+		switch {
+		case resume:
+			r.stats.stopped.Add(1)
+		case err != nil:
+			r.stats.failed.Add(1)
+			r.stats.Error(fmt.Errorf("%s: %w", res.Name, err))
 		}
 	}
 	return r.err()
@@ -309,16 +332,18 @@ func (r *Run) err() error {
 	return fmt.Errorf("ingest: %d objects failed: %w", len(failed), errors.Join(failed...))
 }
 
-// count counts an object read from its start (stored size bytes) as read,
-// or, when it held nothing at all, as skipped (SkipEmpty).
+// count counts an object whose read ended (stored size bytes) as read, or,
+// when it held nothing at all, as skipped (SkipEmpty). One stopped part way
+// is counted at Close, as are failed writes.
 func (r *Run) count(res *Result, size int64) {
 	switch {
-	case res.readErr != nil:
-	case size == 0 && res.Task.Offset == 0 && !res.Stopped:
+	case res.readErr != nil, res.Stopped:
+	case size == 0 && res.Task.Offset == 0:
 		res.Skipped = SkipEmpty
 		r.stats.Skip(SkipEmpty)
 	default:
 		r.stats.objects.Add(1)
+		res.counted = true
 	}
 }
 
@@ -343,8 +368,10 @@ func (r *Run) ingest(res *Result, content io.Reader, start int64) {
 		t       = &res.tracker
 		first   int64 // offset of the first line in the aggregate
 		counted = start
+		packed  int64 // lines added to aggregates
 		pk      string
 	)
+	defer func() { r.stats.linesRead.Add(packed) }()
 	res.Next = start
 	for i := 0; lr.Scan(); i++ {
 		pos := lr.Pos()
@@ -389,6 +416,7 @@ func (r *Run) ingest(res *Result, content io.Reader, start int64) {
 			res.Next = pos
 			break
 		}
+		packed++
 	}
 	if res.Stopped {
 		res.Next = lr.Pos()

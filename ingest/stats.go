@@ -13,7 +13,9 @@ const maxErrors = 5
 // goroutines update it while the reader does.
 type Stats struct {
 	objects, failed, continued        atomic.Int64
-	lines, emptyLines, truncated      atomic.Int64
+	stopped                           atomic.Int64
+	linesRead, lines                  atomic.Int64
+	emptyLines, truncated             atomic.Int64
 	bytes, storedBytes                atomic.Int64
 	records, putCalls, retries, throt atomic.Int64
 	errors                            atomic.Int64
@@ -24,14 +26,27 @@ type Stats struct {
 }
 
 // Summary is a snapshot of Stats, shaped for the per-invocation log line
-// and the CLI's final report.
+// and the CLI's final report. Once the run is closed, every object given to
+// it is counted once: read (Objects), failed, skipped, or stopped part way
+// (Stopped; in Lambda handed on as Continued, with the objects not started).
 type Summary struct {
-	// Objects read to their end (or as far as this invocation went).
+	// Objects read to their end, every line of which the stream accepted
+	// (while the run lasts: whose read ended; those whose writes then
+	// fail move to FailedObjects).
 	Objects int64 `json:"objects"`
 	// FailedObjects could not be read or written completely.
 	FailedObjects int64 `json:"failedObjects"`
 	// Continued objects were handed to a continuation invocation.
 	Continued int64 `json:"continued"`
+	// Stopped objects were stopped part way, by the deadline or Stop,
+	// and not handed on (see Result.Resume): a continuation (Lambda)
+	// or the next run takes them up.
+	Stopped int64 `json:"stopped,omitempty"`
+	// LinesRead counts the lines read from the objects (empty lines are
+	// not). Lines of them were accepted; the others were refused with
+	// their objects (failed), or cut off by the deadline with their
+	// objects' writes, to be read again by the continuation.
+	LinesRead int64 `json:"linesRead"`
 	// Lines written as user records (empty lines are not).
 	Lines int64 `json:"lines"`
 	// EmptyLines skipped.
@@ -80,6 +95,8 @@ func (s *Stats) Summary() Summary {
 		Objects:        s.objects.Load(),
 		FailedObjects:  s.failed.Load(),
 		Continued:      s.continued.Load(),
+		Stopped:        s.stopped.Load(),
+		LinesRead:      s.linesRead.Load(),
 		Lines:          s.lines.Load(),
 		EmptyLines:     s.emptyLines.Load(),
 		TruncatedLines: s.truncated.Load(),

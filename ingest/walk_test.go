@@ -54,7 +54,10 @@ func TestWalkFilesLinksAndOddFiles(t *testing.T) {
 	}
 	for _, root := range []string{logs, filepath.Join(dir, "current")} {
 		var got []string
-		err := WalkFiles(root, Filter{}, func(path, skip string) error {
+		err := WalkFiles(root, Filter{}, func(path, skip string, err error) error {
+			if err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
 			rel, err := filepath.Rel(root, path)
 			if err != nil {
 				t.Fatal(err)

@@ -151,24 +151,23 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 	run := in.Start(ctx)
 	stop := showIngestProgress(io.err, f.progress, run.Stats(), began)
 	var sourceErrs []error
+	// Once the stream refuses writes for good (permissions, a missing
+	// stream), the objects still to come are failed by name without
+	// being read (ingest.Run does that), so that each is accounted for.
 	for _, src := range sources {
+		if ctx.Err() != nil {
+			break
+		}
 		if err := ingestSource(ctx, run, lister, in.Config.Filter, src); err != nil {
 			sourceErrs = append(sourceErrs, err)
 			run.Stats().Error(err)
-		}
-		if stopReading(ctx, run) != nil {
-			break
 		}
 	}
 	run.Close()
 	stop()
 	printIngestSummary(io.err, run.Stats().Summary(), time.Since(began))
-	var failed []string
-	for _, r := range run.Failed() {
-		failed = append(failed, r.Name)
-	}
-	if len(failed) > 0 {
-		sourceErrs = append(sourceErrs, fmt.Errorf("%d objects failed: %s", len(failed), strings.Join(failed, ", ")))
+	if failed := run.Failed(); len(failed) > 0 {
+		sourceErrs = append(sourceErrs, fmt.Errorf("%d objects failed: %s", len(failed), failedNames(failed)))
 	}
 	if err := errors.Join(sourceErrs...); err != nil {
 		return err
@@ -176,14 +175,18 @@ func runIngest(ctx context.Context, args []string, io stdio) error {
 	return ctx.Err()
 }
 
-// stopReading says why reading more objects is pointless: the context
-// ended, or the stream refuses writes for good (permissions, a missing
-// stream), which would fail every object alike.
-func stopReading(ctx context.Context, run *ingest.Run) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// failedNames lists failed objects by name, the first few of them: the
+// summary's errors say why, and a refusing stream can fail thousands.
+func failedNames(failed []*ingest.Result) string {
+	const most = 10
+	var names []string
+	for _, r := range failed[:min(len(failed), most)] {
+		names = append(names, r.Name)
 	}
-	return run.WriteErr()
+	if len(failed) > most {
+		names = append(names, fmt.Sprintf("and %d more", len(failed)-most))
+	}
+	return strings.Join(names, ", ")
 }
 
 // ingestNamed reads an object named on the command line: not filtered,
@@ -231,7 +234,7 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 				return nil
 			}
 			readObject(run, t)
-			return stopReading(ctx, run)
+			return ctx.Err()
 		})
 	}
 	fi, err := os.Stat(src)
@@ -246,13 +249,17 @@ func ingestSource(ctx context.Context, run *ingest.Run, lister ingest.ObjectList
 		run.File(src)
 		return nil
 	}
-	return ingest.WalkFiles(src, filter, func(path, skip string) error {
-		if skip != "" {
-			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skip)
-			return nil
+	return ingest.WalkFiles(src, filter, func(path, skip string, err error) error {
+		t := ingest.Task{Object: ingest.Object{Key: path}}
+		switch {
+		case err != nil:
+			run.Fail(t, path, err)
+		case skip != "":
+			run.Skip(t, path, skip)
+		default:
+			run.File(path)
 		}
-		run.File(path)
-		return stopReading(ctx, run)
+		return ctx.Err()
 	})
 }
 
@@ -308,7 +315,11 @@ func printIngestSummary(w io.Writer, s ingest.Summary, took time.Duration) {
 		fmt.Fprintf(w, "ingest: skipped: %s\n", strings.Join(reasons, ", "))
 	}
 	if s.FailedObjects > 0 {
-		fmt.Fprintf(w, "ingest: %d objects FAILED\n", s.FailedObjects)
+		fmt.Fprintf(w, "ingest: %d objects FAILED", s.FailedObjects)
+		if n := s.LinesRead - s.Lines; n > 0 {
+			fmt.Fprintf(w, "; %d lines read from them were not accepted by the stream", n)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, e := range s.Errors {
 		fmt.Fprintf(w, "ingest: error: %s\n", e)

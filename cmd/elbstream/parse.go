@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -191,8 +192,15 @@ func (p *lineParser) files(ctx context.Context, names []string, stdin io.Reader,
 		var err error
 		if fi, serr := os.Stat(name); name != "-" && serr == nil && fi.IsDir() {
 			var stop error // what stopped the walk from its callback
-			werr := ingest.WalkFiles(name, ingest.Filter{}, func(path, skip string) error {
-				if skip == "" {
+			werr := ingest.WalkFiles(name, ingest.Filter{}, func(path, skip string, err error) error {
+				switch {
+				case err != nil:
+					// A directory that cannot be listed: named, counted,
+					// and the files beside it still parsed.
+					p.sum.files++
+					p.sum.unreadable++
+					fmt.Fprintf(warn, "elbstream parse: %s: %v\n", path, err)
+				case skip == "":
 					stop = one(path)
 				}
 				if stop == nil {
@@ -200,14 +208,7 @@ func (p *lineParser) files(ctx context.Context, names []string, stdin io.Reader,
 				}
 				return stop
 			})
-			err = stop
-			if werr != nil && stop == nil {
-				// The walk itself failed: a directory under name could
-				// not be read. What was found before it was parsed.
-				p.sum.files++
-				p.sum.unreadable++
-				fmt.Fprintf(warn, "elbstream parse: %v\n", werr)
-			}
+			err = cmp.Or(stop, werr)
 		} else {
 			err = one(name)
 		}

@@ -414,8 +414,8 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	stopProgress := p.showProgress(ir.Stats(), stage.Stats(), fwd.Metrics(), began)
 	var errs []error
 	for _, src := range sources {
-		if stopReading(pctx, ir) != nil {
-			break
+		if pctx.Err() != nil {
+			break // interrupted; a refusing stream fails the rest by name
 		}
 		if err := p.ingestSource(pctx, ir, s3c, lister, src); err != nil {
 			if ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -551,7 +551,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			default:
 				readObject(run, t)
 			}
-			return stopReading(ctx, run)
+			return ctx.Err()
 		})
 	}
 	fi, err := os.Stat(src)
@@ -589,7 +589,11 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 		file(src, fi)
 		return nil
 	}
-	return ingest.WalkFiles(src, filter, func(path, skip string) error {
+	return ingest.WalkFiles(src, filter, func(path, skip string, err error) error {
+		if err != nil {
+			run.Fail(ingest.Task{Object: ingest.Object{Key: path}}, path, err)
+			return nil
+		}
 		if skip != "" {
 			run.Skip(ingest.Task{Object: ingest.Object{Key: path}}, path, skip)
 			return nil
@@ -600,7 +604,7 @@ func (p *pipeline) ingestSource(ctx context.Context, run *ingest.Run, s3c *inges
 			return nil
 		}
 		file(path, fi)
-		return stopReading(ctx, run)
+		return ctx.Err()
 	})
 }
 

@@ -13,8 +13,8 @@ import (
 // ledger is the list of sources a kept data directory has ingested:
 // DATA/ingested.jsonl, one {"source","name","at"} per line for a source
 // ingested completely, with "next" (and "gzip") for one whose ingest an
-// interruption stopped at that offset, appended and synced after each
-// run's ingest. Sources are identified as their provenance
+// interruption stopped at that offset, or that failed with every line
+// before it accepted, appended and synced after each run's ingest. Sources are identified as their provenance
 // (ingest.FileSource, ingest.S3Source): a file that changes, or an object
 // overwritten with new content, is new.
 type ledger struct {
@@ -78,8 +78,8 @@ func (l *ledger) resumeAt(source string) (next int64, gzip bool) {
 
 // record appends the sources of results that were read to their end and
 // whose every line the raw stream accepted, and where the read of those an
-// interruption stopped can go on (Result.Resume: every line before it
-// accepted).
+// interruption stopped, or that failed, can go on (Result.Resume and
+// Result.Accepted: every line before it accepted).
 func (l *ledger) record(results []*ingest.Result) error {
 	var b []byte
 	now := time.Now().UTC()
@@ -108,20 +108,24 @@ func (l *ledger) done(r *ingest.Result) {
 }
 
 // appendEntry appends r's ledger line to b, if r says something new: that
-// it was ingested completely, or how far a stopped read got.
+// it was ingested completely, or how far a stopped or failed read got. A
+// failed source is taken up there by the next run, which fails it again by
+// name if it is still broken (a cut gzip stream), without delivering its
+// first lines twice.
 func (l *ledger) appendEntry(b []byte, r *ingest.Result, now time.Time) []byte {
 	if r.Skipped != "" || r.Source == "" || l.seen[r.Source] {
 		return b
 	}
 	e := ledgerEntry{Source: r.Source, Name: r.Name, At: now}
-	if t, ok := r.Resume(); ok {
+	if t, ok := r.Resume(); ok || r.Err() != nil {
+		if !ok {
+			t.Offset, t.Gzip = r.Accepted(), r.Gzip
+		}
 		if t.Offset <= l.partial[r.Source].Next {
 			return b // no further than before
 		}
 		e.Next, e.Gzip = t.Offset, t.Gzip
 		l.partial[r.Source] = e
-	} else if r.Stopped || r.Err() != nil {
-		return b
 	} else {
 		l.seen[r.Source] = true
 	}

@@ -17,17 +17,20 @@ import (
 // read are unaccounted for (negative: more events delivered than lines).
 //
 //	lines read = events delivered + control lines skipped + empty lines skipped
+//	             + lines the raw stream refused
 //
 // where lines read counts every line of every object read (empty ones
 // included), events delivered are those the output acknowledged (or wrote
-// and flushed, for outputs without acknowledgements) and parse failures are
-// delivered events.
+// and flushed, for outputs without acknowledgements), parse failures are
+// delivered events, and refused lines are those of objects that failed
+// because the raw stream refused their writes.
 func (p *pipeline) writeSummary(r runReport) int64 {
 	w := p.io.err
 	in, tr, fw := r.ingest, r.transform, r.forward
-	read := in.Lines + in.EmptyLines
+	read := in.LinesRead + in.EmptyLines
+	refused := in.LinesRead - in.Lines
 	delivered := fw.EventsAcked
-	missing := read - delivered - tr.Skipped - in.EmptyLines
+	missing := read - delivered - tr.Skipped - in.EmptyLines - refused
 
 	if r.resumedEvents > 0 || r.resumedLines > 0 {
 		fmt.Fprintf(w, "run: resumed: delivered %d events a previous run had left undelivered (%d of its raw lines were still to transform); not counted below\n",
@@ -48,22 +51,30 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 	if in.FailedObjects > 0 {
 		fmt.Fprintf(w, "; %d FAILED", in.FailedObjects)
 	}
+	if in.Stopped > 0 {
+		fmt.Fprintf(w, "; %d stopped part way by the interruption", in.Stopped)
+	}
 	fmt.Fprintln(w)
 	if p.resumedObjects > 0 {
-		fmt.Fprintf(w, "run: %d objects taken up where an interrupted run stopped reading them (their lines before that were delivered then)\n", p.resumedObjects)
+		fmt.Fprintf(w, "run: %d objects taken up where an earlier run, interrupted or failing, stopped reading them (their lines before that were delivered then)\n", p.resumedObjects)
 	}
 	fmt.Fprintf(w, "run: %12d lines read\n", read)
 	fmt.Fprintf(w, "run: %12d events delivered to %s (%d of them parse failures, tagged _elbparsefailure)\n", delivered, p.out, tr.ParseFailures)
 	fmt.Fprintf(w, "run: %12d control lines skipped (Enable AccessLog for ELB …)\n", tr.Skipped)
 	fmt.Fprintf(w, "run: %12d empty lines skipped\n", in.EmptyLines)
+	refusedTerm := ""
+	if refused != 0 {
+		fmt.Fprintf(w, "run: %12d lines refused by the raw stream (their objects FAILED, named below)\n", refused)
+		refusedTerm = fmt.Sprintf(" + %d refused", refused)
+	}
 	switch {
 	case r.interrupted:
 		fmt.Fprintf(w, "run: interrupted: %d lines read are not delivered yet\n", missing)
 	case missing == 0:
-		fmt.Fprintf(w, "run: reconciled: %d read = %d delivered + %d control + %d empty\n", read, delivered, tr.Skipped, in.EmptyLines)
+		fmt.Fprintf(w, "run: reconciled: %d read = %d delivered + %d control + %d empty%s\n", read, delivered, tr.Skipped, in.EmptyLines, refusedTerm)
 	default:
-		fmt.Fprintf(w, "run: NOT RECONCILED: %d read ≠ %d delivered + %d control + %d empty (off by %d)\n",
-			read, delivered, tr.Skipped, in.EmptyLines, missing)
+		fmt.Fprintf(w, "run: NOT RECONCILED: %d read ≠ %d delivered + %d control + %d empty%s (off by %d)\n",
+			read, delivered, tr.Skipped, in.EmptyLines, refusedTerm, missing)
 	}
 	fmt.Fprintf(w, "run: pipeline: %d lines in %d raw records → %d lines → %d events in %d records → %d events read → %d %s, on %d shards\n",
 		in.Lines, in.Records, tr.Lines, tr.Events, tr.Entries, fw.EventsRead, fw.EventsAcked, fw.Guarantee, r.shards)
@@ -114,7 +125,7 @@ func (p *pipeline) showProgress(is *ingest.Stats, ts *transform.Stats, fm *forwa
 		in, tr, fw := is.Summary(), ts.Snapshot(), fm.Snapshot()
 		secs := time.Since(began).Seconds()
 		fmt.Fprintf(w, "read %d objects, %d lines (%s) │ transformed %s │ delivered %d events (%s), %.0f/s",
-			in.Objects, in.Lines+in.EmptyLines, bytesize.Format(in.Bytes), runPercent(tr.Lines, in.Lines),
+			in.Objects, in.LinesRead+in.EmptyLines, bytesize.Format(in.Bytes), runPercent(tr.Lines, in.Lines),
 			fw.EventsAcked, runPercent(fw.EventsAcked+tr.Skipped, in.Lines), float64(fw.EventsAcked)/secs)
 	})
 }

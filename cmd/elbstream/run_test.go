@@ -611,7 +611,7 @@ func TestRunInterruptedGoesOnMidObject(t *testing.T) {
 	}
 
 	code, _, stderr := runMain(t, args...)
-	if code != 0 || !strings.Contains(stderr, "1 objects taken up where an interrupted run stopped") {
+	if code != 0 || !strings.Contains(stderr, "1 objects taken up where an earlier run, interrupted or failing, stopped") {
 		t.Fatalf("second run: exit %d; stderr:\n%s", code, stderr)
 	}
 	events, err := os.ReadFile(out)
