@@ -74,6 +74,26 @@ func (c *checkpointFlags) register(fs *flag.FlagSet, streamHelp string) {
 	fs.StringVar(&c.stream, "stream", "", streamHelp)
 }
 
+// mustExist refuses a local:// store that is not there. Opening one
+// creates it: a listing (or a dry run) of a mistyped path would leave an
+// empty store behind and say only that it has no checkpoints.
+func (c *checkpointFlags) mustExist() error {
+	if u, err := parseURL(c.checkpoints); err == nil && u.Scheme == "local" {
+		if _, err := os.Stat(u.Opaque); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: no checkpoint store there", c.checkpoints)
+		}
+	}
+	return nil
+}
+
+// noteNoCheckpoints says that the consumer has no checkpoints in the
+// store. It is not an error (a consumer may be placed before it first
+// runs), but a mistyped name looks just like it.
+func (c *checkpointFlags) noteNoCheckpoints(w io.Writer, sub string) {
+	fmt.Fprintf(w, "elbstream checkpoints %s: consumer %q has no checkpoints in %s (the stages' consumers are named %q and %q unless --consumer named another)\n",
+		sub, c.consumer, c.checkpoints, transform.DefaultConsumer, "forward")
+}
+
 func (c *checkpointFlags) open(ctx context.Context, fs *flag.FlagSet, needStream bool) (checkpoint.Store, stream.Stream, error) {
 	switch {
 	case c.checkpoints == "":
@@ -118,12 +138,8 @@ func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	// Opening a local store creates it: a listing of a mistyped path would
-	// leave an empty store behind and say only that it has no checkpoints.
-	if u, err := parseURL(c.checkpoints); err == nil && u.Scheme == "local" {
-		if _, err := os.Stat(u.Opaque); errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: no checkpoint store there", c.checkpoints)
-		}
+	if err := c.mustExist(); err != nil {
+		return err
 	}
 	store, s, err := c.open(ctx, fs, false)
 	if err != nil {
@@ -138,10 +154,7 @@ func runCheckpointsList(ctx context.Context, args []string, io stdio) error {
 		return err
 	}
 	if !slices.ContainsFunc(rows, func(r shardRow) bool { return r.Sequence != "" || r.Owner != "" }) {
-		// Not an error (a consumer that has not started yet has none),
-		// but a mistyped name looks just like it.
-		fmt.Fprintf(io.err, "elbstream checkpoints list: consumer %q has no checkpoints in %s (the stages' consumers are named %q and %q unless --consumer named another)\n",
-			c.consumer, c.checkpoints, transform.DefaultConsumer, "forward")
+		c.noteNoCheckpoints(io.err, "list")
 	}
 	if *asJSON {
 		enc := json.NewEncoder(io.out)
@@ -167,7 +180,7 @@ func listRows(ctx context.Context, store checkpoint.Store, s stream.Stream, cons
 	for _, cp := range cps {
 		byShard[cp.ShardID] = cp
 	}
-	var rows []shardRow
+	rows := []shardRow{} // [] in JSON when there are none
 	seen := map[string]bool{}
 	if s != nil {
 		shards, err := s.Shards(ctx)
@@ -228,7 +241,7 @@ func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
 	fs := newFlags("checkpoints set", "--checkpoints URL --consumer NAME --shard ID --sequence SEQ",
 		"Moves one shard's checkpoint: the consumer resumes just after SEQ. SEQ is a sequence number, or TRIM_HORIZON (read the shard from its oldest record), LATEST (skip what is in the shard when the consumer starts) or SHARD_END (treat the shard as done).", io)
 	var c checkpointFlags
-	c.register(fs, "stream URL: check that the shard exists")
+	c.register(fs, "stream URL: check that the shard exists, and that SEQ is one of its sequence numbers")
 	shard := fs.String("shard", "", "shard id (required)")
 	seq := fs.String("sequence", "", "new checkpoint: a sequence number, TRIM_HORIZON, LATEST or SHARD_END (required)")
 	if err := parseFlags(fs, args); err != nil {
@@ -254,6 +267,22 @@ func runCheckpointsSet(ctx context.Context, args []string, io stdio) error {
 		if !hasShard(shards, *shard) {
 			return fmt.Errorf("stream %s has no shard %s", c.stream, *shard)
 		}
+		// A sequence number of another shard (or past this one's end)
+		// would stop the consumer when it resumes there.
+		if !slices.Contains([]string{checkpoint.TrimHorizon, checkpoint.Latest, checkpoint.ShardEnd}, *seq) {
+			if _, err := s.Iterate(ctx, *shard, stream.After(*seq)); errors.Is(err, stream.ErrInvalidPosition) {
+				return fmt.Errorf("--sequence %s is not a position in shard %s: %w", *seq, *shard, err)
+			} else if err != nil {
+				return fmt.Errorf("check --sequence in shard %s: %w", *shard, err)
+			}
+		}
+	}
+	cps, err := store.List(ctx, c.consumer)
+	if err != nil {
+		return fmt.Errorf("list checkpoints: %w", err)
+	}
+	if len(cps) == 0 {
+		c.noteNoCheckpoints(io.err, "set")
 	}
 	old, err := store.Get(ctx, c.consumer, *shard)
 	if err != nil {
@@ -327,6 +356,11 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 	if err != nil {
 		return usageError(fs, "--to "+err.Error())
 	}
+	if *dryRun {
+		if err := c.mustExist(); err != nil {
+			return err
+		}
+	}
 	store, s, err := c.open(ctx, fs, true)
 	if err != nil {
 		return err
@@ -336,6 +370,9 @@ just before that first one. A rewind can also move a consumer forward.`, io)
 	cps, err := store.List(ctx, c.consumer)
 	if err != nil {
 		return fmt.Errorf("list checkpoints: %w", err)
+	}
+	if len(cps) == 0 {
+		c.noteNoCheckpoints(io.err, "rewind")
 	}
 	plan, err := forward.ResolveRewind(ctx, s, target)
 	if err != nil {
@@ -385,6 +422,11 @@ func parseRewindTarget(s string, now time.Time) (forward.RewindTarget, error) {
 	pos, err := parseStartAt(s)
 	if err != nil || pos.Kind != stream.AtTimestamp {
 		return forward.RewindTarget{}, fmt.Errorf("%q: want trim-horizon, latest or timestamp:RFC3339", s)
+	}
+	if pos.Timestamp.After(now) {
+		// Kinesis refuses a future AT_TIMESTAMP; resolved as latest, it
+		// would also skip what arrives before the time.
+		return forward.RewindTarget{}, fmt.Errorf("%q is in the future (it is %s): a rewind moves to a record that has arrived; use latest", s, now.UTC().Format(time.RFC3339))
 	}
 	return forward.RewindTarget{Time: pos.Timestamp}, nil
 }

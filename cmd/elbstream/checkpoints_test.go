@@ -291,3 +291,84 @@ func TestCheckpointsRewind(t *testing.T) {
 		t.Errorf("exit %d %q, want success with a note", code, errs)
 	}
 }
+
+// TestCheckpointsNoteAConsumerWithoutCheckpoints: set and rewind of a
+// consumer name the store has no checkpoints for (a typo of "live") do
+// what they are told, since a consumer may be placed before it first
+// runs, but say so, as list does.
+func TestCheckpointsNoteAConsumerWithoutCheckpoints(t *testing.T) {
+	f := newCheckpointFixture(t)
+	for _, args := range [][]string{
+		{"set", "--checkpoints", f.storeURL, "--consumer", "lvie", "--shard", f.shards[0], "--sequence", "TRIM_HORIZON"},
+		{"rewind", "--checkpoints", f.storeURL, "--consumer", "lvei", "--stream", f.streamURL, "--to", "trim-horizon"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"checkpoints"}, args...)...)
+		if want := `elbstream checkpoints ` + args[0] + `: consumer "` + args[4] + `" has no checkpoints in ` + f.storeURL; code != 0 || !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 0 and %q", args[0], code, stderr, want)
+		}
+	}
+}
+
+// TestCheckpointsSetRefusesASequenceNotOfTheShard: with --stream, set
+// refuses another shard's sequence number, on which the consumer would
+// fail when it resumes, and leaves the checkpoint as it was.
+func TestCheckpointsSetRefusesASequenceNotOfTheShard(t *testing.T) {
+	f := newCheckpointFixture(t)
+	sh0, sh1 := f.shards[0], f.shards[1]
+	before := f.checkpoints(t, "live")[sh0]
+	code, _, stderr := runCLI(t, "checkpoints", "set", "--checkpoints", f.storeURL, "--consumer", "live", "--stream", f.streamURL,
+		"--shard", sh0, "--sequence", f.before[sh1][0])
+	if code != 1 || !strings.Contains(stderr, "is not a position in shard "+sh0) {
+		t.Errorf("another shard's sequence number: exit %d, stderr %q; want exit 1 naming the shard", code, stderr)
+	}
+	if got := f.checkpoints(t, "live")[sh0]; got != before {
+		t.Errorf("checkpoint moved to %s", got)
+	}
+	// The shard's own sequence number is taken.
+	if code, _, stderr := runCLI(t, "checkpoints", "set", "--checkpoints", f.storeURL, "--consumer", "live", "--stream", f.streamURL,
+		"--shard", sh0, "--sequence", f.before[sh0][0]); code != 0 {
+		t.Errorf("the shard's own sequence number: exit %d: %s", code, stderr)
+	}
+}
+
+// TestCheckpointsRewindRefusesTheFuture: a rewind to a time to come would
+// act as latest and skip what arrives before that time (and Kinesis
+// refuses such an AT_TIMESTAMP): a usage error.
+func TestCheckpointsRewindRefusesTheFuture(t *testing.T) {
+	f := newCheckpointFixture(t)
+	before := f.checkpoints(t, "live")
+	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	code, _, stderr := runCLI(t, "checkpoints", "rewind", "--checkpoints", f.storeURL, "--consumer", "live", "--stream", f.streamURL,
+		"--to", "timestamp:"+future)
+	if code != 2 || !strings.Contains(stderr, "is in the future") {
+		t.Errorf("exit %d, stderr %q; want exit 2, the time in the future", code, stderr)
+	}
+	if got := f.checkpoints(t, "live"); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Errorf("checkpoints moved: %v, were %v", got, before)
+	}
+}
+
+// TestCheckpointsRewindDryRunCreatesNoStore: a dry run writes nothing, not
+// even a new store at a mistyped local:// path.
+func TestCheckpointsRewindDryRunCreatesNoStore(t *testing.T) {
+	f := newCheckpointFixture(t)
+	typo := filepath.Join(t.TempDir(), "typo", "cp.db")
+	code, _, stderr := runCLI(t, "checkpoints", "rewind", "--checkpoints", "local://"+typo, "--consumer", "live", "--stream", f.streamURL,
+		"--to", "trim-horizon", "--dry-run")
+	if code != 1 || !strings.Contains(stderr, "no checkpoint store there") {
+		t.Errorf("exit %d, stderr %q; want exit 1, no store there", code, stderr)
+	}
+	if _, err := os.Stat(typo); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dry run created %s (%v)", typo, err)
+	}
+}
+
+// TestCheckpointsListJSONWithoutCheckpoints: list --json of a consumer
+// without checkpoints is an empty array, not null, for jq '.[]'.
+func TestCheckpointsListJSONWithoutCheckpoints(t *testing.T) {
+	f := newCheckpointFixture(t)
+	code, stdout, stderr := runCLI(t, "checkpoints", "list", "--checkpoints", f.storeURL, "--consumer", "nobody", "--json")
+	if code != 0 || strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("exit %d, stdout %q (stderr %q); want []", code, stdout, stderr)
+	}
+}
