@@ -330,3 +330,27 @@ func TestRunInterruptedObjectIsNotCountedRead(t *testing.T) {
 		t.Errorf("the object stopped part way is not counted as such:\n%s", errb.String())
 	}
 }
+
+// TestRunNamesTheFirstFailedObjects: the final error names each failed
+// object on a line of its own, the first ten, and counts the rest; the
+// summary counts them all.
+func TestRunNamesTheFirstFailedObjects(t *testing.T) {
+	logs := filepath.Join(t.TempDir(), "logs")
+	broken := gz(t, gen.Object(gen.CLB, 350, 200, gen.Options{}))
+	for i := range 12 {
+		writeRunFiles(t, logs, runObject{name: fmt.Sprintf("%02d.log.gz", i), data: broken[:len(broken)/2]})
+	}
+	code, _, stderr := runMain(t, logs)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, stderr)
+	}
+	named := 0
+	for i := range 12 {
+		if strings.Contains(stderr, fmt.Sprintf("elbstream run: %s: read at offset", filepath.Join(logs, fmt.Sprintf("%02d.log.gz", i)))) {
+			named++
+		}
+	}
+	if named != 10 || !strings.Contains(stderr, "elbstream run: and 2 more objects failed\n") || !strings.Contains(stderr, "; 12 FAILED\n") {
+		t.Errorf("%d failed objects named in the final error, want 10, then \"and 2 more\", and 12 FAILED in the summary:\n%s", named, stderr)
+	}
+}

@@ -429,8 +429,14 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	if err := p.ledger.record(ir.Results()); err != nil {
 		errs = append(errs, err)
 	}
-	for _, r := range ir.Failed() {
+	// Each failed object on a line of its own, the first few: a stream
+	// refusing writes fails every object after it alike.
+	failed := ir.Failed()
+	for _, r := range failed[:min(len(failed), runFailedShown)] {
 		errs = append(errs, fmt.Errorf("%s: %w", r.Name, r.Err()))
+	}
+	if n := len(failed) - runFailedShown; n > 0 {
+		errs = append(errs, fmt.Errorf("and %d more objects failed", n))
 	}
 
 	// Drain: transform to the raw tip ingest reached, then forward to the
@@ -477,6 +483,9 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// runFailedShown is how many failed objects run's final error names.
+const runFailedShown = 10
 
 // resume delivers what a previous run left in a kept data directory:
 // transform drained to its tip, then forward to its.
