@@ -240,8 +240,10 @@ func decodeEventBridge(raw []byte, p probe) (Notification, error) {
 		ETag:      trimETag(d.Object.ETag),
 		Size:      d.Object.Size,
 	}
-	// EventBridge keys are URL-encoded like notification keys; the raw
-	// spelling is kept as a fallback in case a key arrives unencoded.
+	// EventBridge keys are taken to be URL-encoded like notification keys
+	// (AWS documents neither way); the raw spelling is kept as the
+	// alternative, tried when the decoded one names no object or another
+	// one (see Run.open).
 	if k, err := url.QueryUnescape(o.Key); err == nil && k != o.Key {
 		o.Key, o.AltKey = k, o.Key
 	}

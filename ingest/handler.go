@@ -54,7 +54,11 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 	began := time.Now()
 	ev, err := DecodeEvent(event)
 	if err != nil {
-		h.report(ctx, "", nil, began, err)
+		// Counted as an error like any other, so an alarm on Errors
+		// sees an event the function cannot take.
+		stats := new(Stats)
+		stats.Error(err)
+		h.report(ctx, "", &Run{stats: stats}, began, err)
 		return nil, err
 	}
 	stopAt, writeBy := h.deadlines(ctx, began)

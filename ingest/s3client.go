@@ -73,8 +73,8 @@ func (c *S3Client) ListObjects(ctx context.Context, bucket, prefix string, fn fu
 	return nil
 }
 
-// classifyS3 wraps the errors callers act on with ErrNotFound and
-// ErrChanged.
+// classifyS3 wraps the errors callers act on with ErrNotFound, ErrChanged
+// and ErrDenied.
 func classifyS3(err error) error {
 	var nsk *types.NoSuchKey
 	var nsb *types.NoSuchBucket
@@ -88,6 +88,8 @@ func classifyS3(err error) error {
 			return fmt.Errorf("%w: %w", ErrNotFound, err)
 		case "PreconditionFailed":
 			return fmt.Errorf("%w: %w", ErrChanged, err)
+		case "AccessDenied":
+			return fmt.Errorf("%w: %w", ErrDenied, err)
 		}
 	}
 	return err

@@ -79,7 +79,11 @@ func (r *Run) Object(t Task) *Result {
 }
 
 // open issues the GetObject for res.Task, trying the alternative key
-// spelling when the key is not found.
+// spelling (an EventBridge key as it came, where the decoded one was tried
+// first) when the first names no object (not found, or access denied as S3
+// answers a missing key without s3:ListBucket) or another object (changed:
+// its ETag is not the one announced, as "a b.log" beside "a+b.log"). The
+// announced ETag or version decides which spelling is the object.
 func (r *Run) open(res *Result) (*s3Body, error) {
 	t := res.Task
 	req := GetRequest{Bucket: t.Bucket, Key: t.Key, VersionID: t.VersionID}
@@ -90,10 +94,17 @@ func (r *Run) open(res *Result) (*s3Body, error) {
 		req.Offset = t.Offset - 1
 	}
 	out, err := r.in.Objects.GetObject(r.ctx, req)
-	if errors.Is(err, ErrNotFound) && t.AltKey != "" {
-		req.Key = t.AltKey
-		if out, err = r.in.Objects.GetObject(r.ctx, req); err == nil {
+	if t.AltKey != "" && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrDenied) || errors.Is(err, ErrChanged)) {
+		alt := req
+		alt.Key = t.AltKey
+		aout, aerr := r.in.Objects.GetObject(r.ctx, alt)
+		switch {
+		case aerr == nil:
+			out, err, req = aout, nil, alt
 			res.Task.Key, res.Task.AltKey = t.AltKey, ""
+			res.Name = res.Task.Object.String()
+		case !errors.Is(err, ErrChanged):
+			err = aerr // the first spelling names nothing: the other's answer says more
 		}
 	}
 	if err != nil {

@@ -43,4 +43,7 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrChanged: the object no longer has the ETag it was read with.
 	ErrChanged = errors.New("object changed")
+	// ErrDenied: access denied; S3's answer for a missing key to a
+	// caller without s3:ListBucket.
+	ErrDenied = errors.New("access denied")
 )
