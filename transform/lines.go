@@ -3,6 +3,7 @@ package transform
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/elbstream/elbstream/stream/kpl"
@@ -105,6 +106,18 @@ func (e *lineEncoder) userRecord(u kpl.Record, emit emitFunc) error {
 		}
 	}
 	return nil
+}
+
+// standIn emits the failure event of a line standing for a raw record that
+// could not be deaggregated, and keeps why (cause) among the failures
+// instead of the parse error of the stand-in itself.
+func (e *lineEncoder) standIn(line []byte, p elblog.Provenance, cause error, emit emitFunc) error {
+	n := e.c.nFailures
+	err := e.line(line, p, emit)
+	if e.c.nFailures > n {
+		e.c.failures[(e.c.nFailures-1)%keepFailures].Err = fmt.Errorf("raw record not deaggregated: %w", cause)
+	}
+	return err
 }
 
 // line encodes one line and emits its event, unless it is a control line.

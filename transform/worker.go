@@ -75,7 +75,7 @@ func (w *worker) record(ctx context.Context, i int, r *stream.Record) error {
 		// Nothing of the record was emitted. Say so downstream with one
 		// failure event; the record stays in the raw stream.
 		w.message = fmt.Appendf(w.message[:0], "elbstream: raw record %s could not be deaggregated: %v", r.SequenceNumber, u.err)
-		err = w.le.line(w.message, elblog.Provenance{Source: "kinesis:" + r.SequenceNumber, Position: -1}, w.emit)
+		err = w.le.standIn(w.message, elblog.Provenance{Source: "kinesis:" + r.SequenceNumber, Position: -1}, u.err, w.emit)
 	}
 	w.stage.stats.add(&w.le.c)
 	return err

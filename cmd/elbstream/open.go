@@ -26,9 +26,7 @@ var (
 // openStream opens a stream URL: kinesis://NAME, a Kinesis stream ARN, or
 // local://DIR.
 func openStream(ctx context.Context, raw string) (stream.Stream, error) {
-	if strings.HasPrefix(raw, "arn:") {
-		raw = "kinesis://" + raw
-	}
+	raw = kinesisARNURL(raw)
 	u, err := parseURL(raw)
 	if err != nil {
 		return nil, err
@@ -83,13 +81,35 @@ func parseURL(raw string) (*url.URL, error) {
 	return &url.URL{Scheme: raw[:i], Opaque: rest, RawQuery: query}, nil
 }
 
+// kinesisARNURL makes a bare stream ARN a kinesis:// URL.
+func kinesisARNURL(s string) string {
+	if strings.HasPrefix(s, "arn:") {
+		return "kinesis://" + s
+	}
+	return s
+}
+
+// kinesisStreamName is the name a kinesis:// target gives: the name
+// itself, or what follows "stream/" in an ARN.
+func kinesisStreamName(target string) string {
+	if _, name, ok := strings.Cut(target, ":stream/"); ok && strings.HasPrefix(target, "arn:") {
+		return name
+	}
+	return target
+}
+
 // sameStream reports two stream URLs that name one stream: the same
-// scheme and target, a local directory compared as an absolute path.
+// scheme and target, a local directory compared as an absolute path, a
+// Kinesis stream by its ARN or, where one of them gives only a name, by
+// name (a bare ARN is a kinesis:// URL, as openStream takes it).
 func sameStream(a, b string) bool {
-	ua, errA := parseURL(a)
-	ub, errB := parseURL(b)
+	ua, errA := parseURL(kinesisARNURL(a))
+	ub, errB := parseURL(kinesisARNURL(b))
 	if errA != nil || errB != nil || ua.Scheme != ub.Scheme {
 		return false
+	}
+	if ua.Scheme == "kinesis" && strings.HasPrefix(ua.Opaque, "arn:") != strings.HasPrefix(ub.Opaque, "arn:") {
+		return kinesisStreamName(ua.Opaque) == kinesisStreamName(ub.Opaque)
 	}
 	if ua.Scheme != "local" {
 		return ua.Opaque == ub.Opaque

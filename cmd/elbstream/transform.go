@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/elbstream/elbstream/internal/bytesize"
+	"github.com/elbstream/elbstream/stream/consumer"
 	"github.com/elbstream/elbstream/transform"
 	"github.com/elbstream/elbstream/transform/elblog"
 )
@@ -90,6 +91,9 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 	cpURL := fs.String("checkpoints", "", "checkpoint store URL: local://PATH or dynamodb://TABLE[?create=true] (default for a local:// stream: local://DIR/transform-checkpoints.db)")
 	startAt := fs.String("start-at", "checkpoint", "where shards without a checkpoint start: checkpoint (= trim-horizon), trim-horizon, latest or timestamp:RFC3339")
 	drain := fs.Bool("drain", false, "exit 0 once every shard is read to its tip, put and checkpointed")
+	shutdownGrace := fs.Duration("shutdown-grace", 0, "after SIGTERM, how long the batches in hand may take to be put and checkpointed (default 30s)")
+	leaseTTL := fs.Duration("lease-ttl", 0, "how long a shard's lease outlives its holder; after a crash, a restarted transform waits this long for the dead one's leases (default 30s)")
+	maxRecords := fs.Int("max-records", 0, "raw records per read from a shard, at most; a crash transforms at most one such batch per shard again (default 10000)")
 	var ef transformEncoderFlags
 	ef.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -141,20 +145,35 @@ func runTransform(ctx context.Context, args []string, io stdio) error {
 	if err != nil {
 		return err
 	}
+	var listInterval time.Duration
+	if *leaseTTL > 0 {
+		// Shards whose lease a dead process left are taken at the first
+		// listing after it expires: list at least that often.
+		listInterval = min(consumer.DefaultListInterval, *leaseTTL)
+	}
 	began := time.Now()
 	stopProgress := transformProgress(io.err, stage.Stats(), began)
 	err = stage.Run(ctx, transform.RunConfig{
-		From:        raw,
-		Checkpoints: cps,
-		Consumer:    *consumerName,
-		StartAt:     start,
-		Drain:       *drain,
-		Logger:      slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		From:          raw,
+		Checkpoints:   cps,
+		Consumer:      *consumerName,
+		StartAt:       start,
+		Drain:         *drain,
+		MaxRecords:    *maxRecords,
+		LeaseTTL:      *leaseTTL,
+		ShutdownGrace: *shutdownGrace,
+		ListInterval:  listInterval,
+		Logger:        slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	stopProgress()
 	snap := stage.Stats().Snapshot()
 	fmt.Fprintln(io.err, transformSummary(snap, time.Since(began)))
 	writeParseFailures(io.err, "transform: ", snap.LastFailures)
+	if errors.As(err, new(*transform.EntryError)) {
+		// An entry the stream refused for good (a KMS key it may not
+		// use): the shard's error does not say which stream.
+		err = fmt.Errorf("events stream %s: %w", *to, err)
+	}
 	return err
 }
 

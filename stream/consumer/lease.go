@@ -15,6 +15,8 @@ import (
 var (
 	errLeaseLost = errors.New("lease lost")
 	errRewound   = errors.New("checkpoint rewound")
+	errStoreDown = errors.New("the checkpoint store failed until the lease's end")
+	errGraceOver = errors.New("the shutdown grace ran out")
 )
 
 // shardLease keeps one shard's lease for a worker: it renews it in the
@@ -108,6 +110,8 @@ func (l *shardLease) renew() error {
 		return err
 	case !time.Now().Before(l.until.Add(-l.ttl / 6)):
 		return fmt.Errorf("%w: cannot renew: %w", errLeaseLost, err)
+	case l.ctx.Err() != nil:
+		return nil // the lease ends with the worker: nothing to warn about
 	}
 	l.log("consumer: renew lease failed, retrying", "shard", l.shard, "err", err)
 	return nil
@@ -156,7 +160,7 @@ func (l *shardLease) set(seq string) error {
 			// The store kept failing (a brownout) until the lease's end:
 			// the shard is dropped, not the consumer; it is taken again
 			// once the store answers, from its last checkpoint.
-			err = fmt.Errorf("%w: the checkpoint store failed until the lease's end: %w", errLeaseLost, err)
+			err = fmt.Errorf("%w: %w: %w", errLeaseLost, errStoreDown, err)
 			l.lost = true
 			l.cancel(err)
 			return fmt.Errorf("consumer: checkpoint %s at %s: %w", l.shard, seq, err)

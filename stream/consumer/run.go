@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,9 +16,16 @@ import (
 // Run reads every shard (children after parents, one goroutine per shard
 // it holds the lease of), calls process per batch, checkpoints, marks
 // finished shards SHARD_END. It returns nil when ctx is cancelled (after
-// finishing the batches in hand), nil when Drain is set and all is
-// drained, or the first fatal error (after the other shards finished their
-// batches in hand).
+// finishing and checkpointing the batches in hand), nil when Drain is set
+// and all is drained, or the first fatal error (after the other shards
+// finished their batches in hand). A stop that could not finish a batch in
+// hand within ShutdownGrace, or checkpoint it, returns an error wrapping
+// ErrUnfinished that names the shards: nothing is lost, their batches are
+// read again from the last checkpoint.
+//
+// ErrUnfinished is that error.
+var ErrUnfinished = errors.New("stopped with batches not finished or not checkpointed")
+
 func Run(ctx context.Context, cfg Config, process ProcessFunc) error {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -37,13 +45,16 @@ type coordinator struct {
 	stopRead   context.CancelFunc
 	procCtx    context.Context // detached from Run's ctx; ends ShutdownGrace after readCtx
 	stopGrace  func() bool
-	cancelProc context.CancelFunc
+	cancelProc context.CancelCauseFunc
 
 	wg      sync.WaitGroup
 	results chan result
 	running map[string]bool
 	drained map[string]bool // Drain: shards read to their tip in this Run
 	failure error
+	// unfinished lists the shards a stop left with a batch not finished
+	// or not checkpointed (the grace ran out, the store failed).
+	unfinished []string
 }
 
 func newCoordinator(ctx context.Context, cfg *Config, process ProcessFunc) *coordinator {
@@ -54,17 +65,19 @@ func newCoordinator(ctx context.Context, cfg *Config, process ProcessFunc) *coor
 		drained: map[string]bool{},
 	}
 	c.readCtx, c.stopRead = context.WithCancel(ctx)
-	c.procCtx, c.cancelProc = context.WithCancel(context.WithoutCancel(ctx))
+	c.procCtx, c.cancelProc = context.WithCancelCause(context.WithoutCancel(ctx))
 	// Once reading stops, batches in hand get ShutdownGrace to finish.
 	c.stopGrace = context.AfterFunc(c.readCtx, func() {
-		t := time.AfterFunc(cfg.ShutdownGrace, c.cancelProc)
+		t := time.AfterFunc(cfg.ShutdownGrace, func() {
+			c.cancelProc(fmt.Errorf("%w (%v)", errGraceOver, cfg.ShutdownGrace))
+		})
 		context.AfterFunc(c.procCtx, func() { t.Stop() })
 	})
 	return c
 }
 
 func (c *coordinator) run(ctx context.Context) error {
-	defer c.cancelProc()
+	defer c.cancelProc(nil)
 	defer c.stopGrace()
 	log := c.cfg.Logger
 	log.Info("consumer: start", "consumer", c.cfg.Consumer, "owner", c.cfg.Owner)
@@ -102,6 +115,10 @@ loop:
 	if c.failure != nil {
 		return c.failure
 	}
+	if len(c.unfinished) > 0 {
+		return fmt.Errorf("consumer: %w: %s; they are read again from their last checkpoint (nothing is lost)",
+			ErrUnfinished, strings.Join(c.unfinished, "; "))
+	}
 	return nil
 }
 
@@ -135,12 +152,20 @@ func (c *coordinator) collect(r result) (relist bool) {
 	switch r.outcome {
 	case failed:
 		c.fail(r.err)
+	case unfinished:
+		c.unfinished = append(c.unfinished, fmt.Sprintf("%s: %v", r.shard, r.err))
 	case ended, gone:
 		return true
 	case atTip:
 		c.drained[r.shard] = true
 		return true
 	case dropped:
+		if c.readCtx.Err() != nil && errors.Is(r.err, errStoreDown) {
+			// Stopping: the batch in hand is not checkpointed, and no
+			// later listing takes the shard again.
+			c.unfinished = append(c.unfinished, fmt.Sprintf("%s: %v", r.shard, r.err))
+			return false
+		}
 		// After a rewind the shard is taken again at once, from the new
 		// position; a lease lost to another owner (or to a store that
 		// failed) waits for the next listing.

@@ -14,12 +14,13 @@ import (
 type outcome int
 
 const (
-	stopped outcome = iota // Run is shutting down, or a fatal error elsewhere
-	ended                  // the shard was read to its end: SHARD_END is set
-	atTip                  // Drain: read to the tip, all of it checkpointed
-	dropped                // the lease was lost or the checkpoint rewound
-	gone                   // the shard passed retention
-	failed                 // err says why; Run stops
+	stopped    outcome = iota // Run is shutting down, or a fatal error elsewhere
+	ended                     // the shard was read to its end: SHARD_END is set
+	atTip                     // Drain: read to the tip, all of it checkpointed
+	dropped                   // the lease was lost or the checkpoint rewound
+	gone                      // the shard passed retention
+	unfinished                // stopping: the grace ran out with a batch in hand
+	failed                    // err says why; Run stops
 )
 
 type result struct {
@@ -184,7 +185,9 @@ func (w *shardWorker) setFailed(err error) result {
 // interrupted is the outcome when reading stopped from outside: Run's
 // shutdown, the grace, or the lease.
 func (w *shardWorker) interrupted() result {
-	if cause := context.Cause(w.lease.ctx); errors.Is(cause, errLeaseLost) || errors.Is(cause, errRewound) {
+	if cause := context.Cause(w.lease.ctx); errors.Is(cause, errGraceOver) {
+		return result{shard: w.shard, outcome: unfinished, err: cause}
+	} else if errors.Is(cause, errLeaseLost) || errors.Is(cause, errRewound) {
 		w.cfg.Logger.Info("consumer: lease lost", "shard", w.shard, "err", cause)
 		return result{shard: w.shard, outcome: dropped, err: cause}
 	} else if errors.Is(cause, checkpoint.ErrUnusable) {
