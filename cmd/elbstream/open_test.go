@@ -84,3 +84,29 @@ func TestNoRegionIsSaidPlainly(t *testing.T) {
 		}
 	}
 }
+
+// TestSameStream: the spellings of one stream are one stream, and two
+// streams are two.
+func TestSameStream(t *testing.T) {
+	const arn = "arn:aws:kinesis:us-east-1:123456789012:stream/elb-raw"
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{arn, arn, true},
+		{"kinesis://" + arn, arn, true},
+		{"kinesis://elb-raw", arn, true},
+		{"kinesis://elb-raw", "kinesis://elb-raw", true},
+		{"kinesis://elb-raw", "kinesis://elb-events", false},
+		{arn, "arn:aws:kinesis:us-east-1:123456789012:stream/elb-events", false},
+		{"kinesis://elb-events", arn, false},
+		{"local://" + dir + "/raw", "local://" + dir + "/./raw", true},
+		{"local://" + dir + "/raw", "local://" + dir + "/events", false},
+		{"local://" + dir + "/raw", "kinesis://raw", false},
+	} {
+		if got := sameStream(tc.a, tc.b); got != tc.same {
+			t.Errorf("sameStream(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+}
