@@ -462,7 +462,7 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 	rep.took = time.Since(began)
 	rep.interrupted = ctx.Err() != nil
 	for _, f := range rep.forward.Failures {
-		rep.failures = append(rep.failures, f.Err)
+		rep.failures = append(rep.failures, "at "+f.Time.UTC().Format(time.RFC3339)+": "+f.Err)
 	}
 	if cause := context.Cause(pctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		errs = append(errs, cause)
@@ -476,6 +476,10 @@ func (p *pipeline) run(ctx context.Context, sources []string) error {
 			where = "what was not delivered is kept in " + p.dir + " and delivered first by the next run with the same --data"
 		}
 		errs = append(errs, fmt.Errorf("interrupted: %s", where))
+	case missing > 0 && p.kept:
+		// A stage failed (a full disk, say): what the streams hold is
+		// kept, and the next run delivers it first.
+		errs = append(errs, fmt.Errorf("counts do not reconcile: %d lines read are not delivered; what is on the streams is kept in %s and delivered first by the next run with the same --data", missing, p.dir))
 	case missing > 0:
 		errs = append(errs, fmt.Errorf("counts do not reconcile: %d lines read were neither delivered nor accounted for", missing))
 	case missing < 0:

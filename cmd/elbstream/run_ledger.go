@@ -22,8 +22,15 @@ type ledger struct {
 	seen    map[string]bool
 	partial map[string]ledgerEntry // stopped sources, by source: where to go on
 	f       *os.File
-	err     error // of a write by done, reported by record
+	size    int64  // bytes of whole entries in the file
+	pending []byte // entries a failed write left: written with the next
 }
+
+// ledgerReserve is the room kept allocated past the ledger's end (where
+// the filesystem can), so that a disk that fills up with the streams
+// still takes the ledger's entries: without them the next run would read,
+// and deliver, every source again. About 4,000 entries.
+const ledgerReserve = 1 << 20
 
 type ledgerEntry struct {
 	Source string    `json:"source"`
@@ -42,7 +49,9 @@ func openLedger(path string) (*ledger, error) {
 	l.f = f
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
+	var last int64 // where the last line starts
 	for sc.Scan() {
+		last, l.size = l.size, l.size+int64(len(sc.Bytes()))+1
 		var e ledgerEntry
 		// A line cut by a crash mid-append is ignored: its source is
 		// read again, which duplicates nothing downstream (same ids).
@@ -60,7 +69,52 @@ func openLedger(path string) (*ledger, error) {
 		f.Close()
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
+	// A last line without its newline was cut by a crash or a full disk:
+	// it is cut off, or the next entry would be glued to it and lost too.
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("ledger: %w", err)
+	case fi.Size() < l.size:
+		l.size = last
+		if err := f.Truncate(last); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("ledger %s: cut its torn last line: %w", path, err)
+		}
+	default:
+		l.size = fi.Size()
+	}
+	// With no room for the ledger, a run would deliver its sources and
+	// then fail to record them, and the next run would deliver them again.
+	if err := reserve(f, l.size, ledgerReserve); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("ledger %s: no room to keep it: %w", path, err)
+	}
 	return l, nil
+}
+
+// write appends b and the entries a failed write left, whole: a write
+// that fails (a full disk) is cut back to the last whole entry, and its
+// entries are kept for the next write.
+func (l *ledger) write(b []byte) error {
+	l.pending = append(l.pending, b...)
+	if len(l.pending) == 0 {
+		return nil
+	}
+	n, err := l.f.Write(l.pending)
+	if err != nil {
+		if n > 0 {
+			if terr := l.f.Truncate(l.size); terr != nil {
+				err = fmt.Errorf("%w (and cutting off the torn entry: %v)", err, terr)
+			}
+		}
+		return err
+	}
+	l.size += int64(n)
+	l.pending = l.pending[:0]
+	reserve(l.f, l.size, ledgerReserve) // room for the next, if the disk has it
+	return nil
 }
 
 func (l *ledger) has(source string) bool { return l.seen[source] }
@@ -86,25 +140,18 @@ func (l *ledger) record(results []*ingest.Result) error {
 	for _, r := range results {
 		b = l.appendEntry(b, r, now)
 	}
-	if l.err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, l.err)
-	}
-	if len(b) == 0 {
-		return l.sync()
-	}
-	if _, err := l.f.Write(b); err != nil {
-		return fmt.Errorf("ledger %s: %w", l.path, err)
+	if err := l.write(b); err != nil {
+		return fmt.Errorf("ledger %s: %w: the next run reads the sources it misses again (their events with the same ids)", l.path, err)
 	}
 	return l.sync()
 }
 
 // done appends the entry of a result the ingest run forgets as done
 // (ingest.Run.OnDone), unsynced: record syncs it with the rest. Losing it
-// in a crash costs only a re-read (the same ids downstream).
+// in a crash costs only a re-read (the same ids downstream); a failed
+// write keeps it for the next.
 func (l *ledger) done(r *ingest.Result) {
-	if b := l.appendEntry(nil, r, time.Now().UTC()); len(b) > 0 && l.err == nil {
-		_, l.err = l.f.Write(b)
-	}
+	l.write(l.appendEntry(nil, r, time.Now().UTC()))
 }
 
 // appendEntry appends r's ledger line to b, if r says something new: that

@@ -104,12 +104,13 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 	}
 	fmt.Fprintf(w, "run: output: connections opened %d, events re-sent after connection failures %d, sends retried %d; %v (%.0f events/s)\n",
 		r.output.ConnectionsCreated, r.output.EventsRetried, fw.Retries, r.took.Round(time.Millisecond), rate)
-	failures := append(append([]string(nil), in.Errors...), r.failures...)
-	if len(failures) > 5 {
-		failures = failures[len(failures)-5:]
+	for _, e := range in.Errors {
+		fmt.Fprintf(w, "run: error: %s\n", e)
 	}
-	for _, f := range failures {
-		fmt.Fprintf(w, "run: error: %s\n", f)
+	// The output's failures were retried (or their data skipped and
+	// counted above): whether the run failed is the exit status's to say.
+	for _, f := range r.failures {
+		fmt.Fprintf(w, "run: forward failure %s\n", f)
 	}
 	return missing
 }
