@@ -121,7 +121,7 @@ func TestIngestRefusalAccountsForEveryObject(t *testing.T) {
 // runInjected runs `elbstream run` in-process like runRun, but lets
 // inject change the raw stream (an *local.Stream) before the pipeline
 // runs.
-func runInjected(t *testing.T, inject func(*local.Stream), args ...string) (err error, stdout []byte, stderr string) {
+func runInjected(t *testing.T, inject func(*local.Stream), args ...string) (stdout []byte, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	io := stdio{in: strings.NewReader(""), out: &out, err: &errb}
@@ -142,7 +142,7 @@ func runInjected(t *testing.T, inject func(*local.Stream), args ...string) (err 
 	defer p.close()
 	inject(p.raw.Stream.(*local.Stream))
 	err = p.run(context.Background(), sources)
-	return err, out.Bytes(), errb.String()
+	return out.Bytes(), errb.String(), err
 }
 
 // TestRunRefusedLinesAreAccountedFor: `run` on a file whose raw stream
@@ -157,7 +157,7 @@ func TestRunRefusedLinesAreAccountedFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen atomic.Int64
-	err, stdout, stderr := runInjected(t, func(s *local.Stream) {
+	stdout, stderr, err := runInjected(t, func(s *local.Stream) {
 		s.InjectPutFaults(func(_ string, e stream.Entry) string {
 			if seen.Add(1) > 3 {
 				return "AccessDeniedException"

@@ -31,7 +31,6 @@ import (
 type fakeKinesis struct {
 	srv   *httptest.Server
 	puts  atomic.Int64
-	mu    sync.Mutex
 	put   func(r *http.Request, records []any) (int, any)
 	first chan struct{}
 	once  sync.Once
