@@ -14,9 +14,10 @@ import (
 // DATA/ingested.jsonl, one {"source","name","at"} per line for a source
 // ingested completely, with "next" (and "gzip") for one whose ingest an
 // interruption stopped at that offset, or that failed with every line
-// before it accepted, appended and synced after each run's ingest. Sources are identified as their provenance
-// (ingest.FileSource, ingest.S3Source): a file that changes, or an object
-// overwritten with new content, is new.
+// before it accepted, appended and synced after each run's ingest.
+// Sources are identified as their provenance (ingest.FileSource,
+// ingest.S3Source): a file that changes, or an object overwritten with new
+// content, is new.
 type ledger struct {
 	path    string
 	seen    map[string]bool

@@ -13,6 +13,10 @@ import (
 	"github.com/elbstream/elbstream/stream/checkpoint"
 )
 
+// ErrUnfinished is wrapped in Run's error when a stop could not finish the
+// batches in hand within ShutdownGrace, or checkpoint them.
+var ErrUnfinished = errors.New("stopped with batches not finished or not checkpointed")
+
 // Run reads every shard (children after parents, one goroutine per shard
 // it holds the lease of), calls process per batch, checkpoints, marks
 // finished shards SHARD_END. It returns nil when ctx is cancelled (after
@@ -22,10 +26,6 @@ import (
 // hand within ShutdownGrace, or checkpoint it, returns an error wrapping
 // ErrUnfinished that names the shards: nothing is lost, their batches are
 // read again from the last checkpoint.
-//
-// ErrUnfinished is that error.
-var ErrUnfinished = errors.New("stopped with batches not finished or not checkpointed")
-
 func Run(ctx context.Context, cfg Config, process ProcessFunc) error {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
