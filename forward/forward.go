@@ -33,7 +33,8 @@ func (f *Forwarder) Metrics() *Metrics { return f.core.metrics }
 //
 // When ctx is cancelled each shard finishes the window in hand (within
 // cc.ShutdownGrace), the consumer checkpoints the records it completed,
-// and Run returns nil. cc.Observe, if set, is called after the forwarder
+// and Run returns nil; or, when the grace ran out first or the checkpoint
+// could not be written, an error wrapping consumer.ErrUnfinished. cc.Observe, if set, is called after the forwarder
 // has recorded the batch's lag.
 func (f *Forwarder) Run(ctx context.Context, cc consumer.Config) error {
 	observe := cc.Observe

@@ -52,7 +52,9 @@ type RunConfig struct {
 // position checkpointed once its events were accepted. It returns nil when
 // ctx is cancelled (after finishing and checkpointing the batches in
 // hand) or, with Drain, when everything was read, put and checkpointed;
-// otherwise the first error that stopped a shard.
+// otherwise the first error that stopped a shard, or one wrapping
+// consumer.ErrUnfinished when a stop could not put or checkpoint its
+// batches in hand within ShutdownGrace.
 func (s *Stage) Run(ctx context.Context, cfg RunConfig) error {
 	if cfg.From == nil || cfg.Checkpoints == nil {
 		return errors.New("transform: run: the raw stream and the checkpoint store are required")
