@@ -86,6 +86,9 @@ func (it *iterator) Next(ctx context.Context, max int) (stream.Batch, error) {
 	if max <= 0 || max > stream.DefaultMaxReadRecords {
 		max = stream.DefaultMaxReadRecords
 	}
+	if err := it.s.reads.wait(ctx, it.shardID); err != nil {
+		return stream.Batch{}, fmt.Errorf("kinesis: get records %s/%s: %w", it.s.Name(), it.shardID, err)
+	}
 	out, err := call(ctx, it.s.client.GetRecords, &kinesis.GetRecordsInput{
 		ShardIterator: aws.String(it.token),
 		Limit:         aws.Int32(int32(max)),

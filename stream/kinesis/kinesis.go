@@ -24,6 +24,7 @@ type Stream struct {
 	// another account through its resource policy.
 	name, arn string
 	limits    atomic.Pointer[stream.Limits]
+	reads     readPacer
 }
 
 // New returns the stream named nameOrARN (a stream name or a stream ARN)

@@ -55,10 +55,20 @@ func (s *Stream) MergeShards(ctx context.Context, shardID, adjacentShardID strin
 }
 
 // WaitActive waits until the stream's status is ACTIVE (the SDK's
-// StreamExists waiter), for at most ten minutes or until ctx ends.
+// StreamExists waiter), for at most ten minutes or until ctx ends. A poll
+// that is throttled or fails on the way (DescribeStream allows ten calls a
+// second per account) is polled again: the waiter alone would end on it,
+// and the reshard it waits for, already made, would look failed.
 func (s *Stream) WaitActive(ctx context.Context) error {
 	w := kinesis.NewStreamExistsWaiter(s.client, func(o *kinesis.StreamExistsWaiterOptions) {
 		o.MinDelay, o.MaxDelay = minWait, maxWait
+		retryable := o.Retryable
+		o.Retryable = func(ctx context.Context, in *kinesis.DescribeStreamInput, out *kinesis.DescribeStreamOutput, err error) (bool, error) {
+			if err != nil && stream.IsRetryable(classify(ctx, err, stream.ErrStreamNotFound, nil)) {
+				return true, nil
+			}
+			return retryable(ctx, in, out, err)
+		}
 	})
 	err := w.Wait(ctx, &kinesis.DescribeStreamInput{
 		StreamName: s.nameParam(),
