@@ -3,9 +3,7 @@ package forward
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -14,43 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/elbstream/elbstream/forward/output"
+	"github.com/elbstream/elbstream/internal/lumbertest"
 )
-
-// readLumberWindow reads one uncompressed Lumberjack v2 window and returns
-// its events' ids.
-func readLumberWindow(r *bufio.Reader) ([]string, error) {
-	var hdr [6]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	if hdr[0] != '2' || hdr[1] != 'W' {
-		return nil, io.ErrUnexpectedEOF
-	}
-	ids := make([]string, binary.BigEndian.Uint32(hdr[2:]))
-	for i := range ids {
-		var fh [10]byte
-		if _, err := io.ReadFull(r, fh[:]); err != nil {
-			return nil, err
-		}
-		payload := make([]byte, binary.BigEndian.Uint32(fh[6:]))
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return nil, err
-		}
-		var e struct {
-			Event struct{ ID string } `json:"event"`
-		}
-		json.Unmarshal(payload, &e)
-		ids[i] = e.Event.ID
-	}
-	return ids, nil
-}
-
-func writeLumberACK(w io.Writer, seq int) error {
-	ack := []byte{'2', 'A', 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(ack[2:], uint32(seq))
-	_, err := w.Write(ack)
-	return err
-}
 
 // A receiver that acknowledges part of a window and then stops answering
 // (a Logstash whose pipeline stalls): at the deadline the handler must name
@@ -76,7 +39,7 @@ func TestESMHandlerPartialWindowAckThenStall(t *testing.T) {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for w := 0; ; w++ {
-					ids, err := readLumberWindow(r)
+					ids, err := lumbertest.ReadWindow(r)
 					if err != nil {
 						return
 					}
@@ -86,7 +49,7 @@ func TestESMHandlerPartialWindowAckThenStall(t *testing.T) {
 							acked[id] = true
 						}
 						mu.Unlock()
-						writeLumberACK(c, len(ids))
+						lumbertest.WriteACK(c, len(ids))
 						continue
 					}
 					// Second window: acknowledge 60, then stall.
@@ -95,7 +58,7 @@ func TestESMHandlerPartialWindowAckThenStall(t *testing.T) {
 						acked[id] = true
 					}
 					mu.Unlock()
-					writeLumberACK(c, 60)
+					lumbertest.WriteACK(c, 60)
 					<-release
 					return
 				}

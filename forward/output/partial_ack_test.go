@@ -2,43 +2,11 @@ package output
 
 import (
 	"bufio"
-	"encoding/binary"
-	"io"
 	"net"
 	"testing"
+
+	"github.com/elbstream/elbstream/internal/lumbertest"
 )
-
-// readWindow reads one Lumberjack v2 window of uncompressed JSON frames
-// and returns the events' ids.
-func readWindow(r *bufio.Reader) ([]string, error) {
-	var hdr [6]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	if hdr[0] != '2' || hdr[1] != 'W' {
-		return nil, io.ErrUnexpectedEOF
-	}
-	ids := make([]string, binary.BigEndian.Uint32(hdr[2:]))
-	for i := range ids {
-		var fh [10]byte // '2' 'J' seq len
-		if _, err := io.ReadFull(r, fh[:]); err != nil {
-			return nil, err
-		}
-		payload := make([]byte, binary.BigEndian.Uint32(fh[6:]))
-		if _, err := io.ReadFull(r, payload); err != nil {
-			return nil, err
-		}
-		ids[i] = eventID(payload)
-	}
-	return ids, nil
-}
-
-func writeACK(w io.Writer, seq int) error {
-	ack := []byte{'2', 'A', 0, 0, 0, 0}
-	binary.BigEndian.PutUint32(ack[2:], uint32(seq))
-	_, err := w.Write(ack)
-	return err
-}
 
 // Lumberjack ACKs are cumulative within a window: a receiver that
 // acknowledged part of a window before the connection broke has those
@@ -62,7 +30,7 @@ func TestBeatsResendsOnlyTheUnacknowledgedRest(t *testing.T) {
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
-					ids, err := readWindow(r)
+					ids, err := lumbertest.ReadWindow(r)
 					if err != nil {
 						return
 					}
@@ -72,14 +40,14 @@ func TestBeatsResendsOnlyTheUnacknowledgedRest(t *testing.T) {
 							l.add(id)
 						}
 						firstWindow <- ids
-						writeACK(c, 10)
-						writeACK(c, 30)
+						lumbertest.WriteACK(c, 10)
+						lumbertest.WriteACK(c, 30)
 						return
 					}
 					for _, id := range ids {
 						l.add(id)
 					}
-					if writeACK(c, len(ids)) != nil {
+					if lumbertest.WriteACK(c, len(ids)) != nil {
 						return
 					}
 				}
