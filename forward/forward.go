@@ -65,6 +65,9 @@ func (f *Forwarder) Run(ctx context.Context, cc consumer.Config) error {
 // when Run is stopping: the consumer checkpoints what is done.
 func (f *Forwarder) process(ctx context.Context, stop <-chan struct{}, shardID string, b stream.Batch) (string, error) {
 	recs := streamRecords(b.Records)
+	metrics := f.core.metrics
+	metrics.setOldest(shardID, b.Records[0].ArrivalTime)
+	defer metrics.setOldest(shardID, time.Time{})
 	interval := f.core.cfg.CheckpointInterval
 	// The consumer checkpointed the previous batch's end (or took the
 	// lease) just before this batch: the interval counts from here.
@@ -74,6 +77,9 @@ func (f *Forwarder) process(ctx context.Context, stop <-chan struct{}, shardID s
 		retry:   true,
 		stop:    stop,
 		progress: func(acked int) error {
+			if acked < len(recs) {
+				metrics.setOldest(shardID, b.Records[acked].ArrivalTime)
+			}
 			// The consumer checkpoints the end of the batch itself.
 			if interval < 0 || acked == len(recs) || time.Since(last) < interval {
 				return nil

@@ -2,10 +2,13 @@ package forward
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/elbstream/elbstream/forward/output"
 )
 
 // Handler is the Lambda handler for a Kinesis event-source mapping on the
@@ -58,11 +61,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	if acked < len(recs) {
 		seq := recs.Sequence(acked)
 		resp.BatchItemFailures = []events.KinesisBatchItemFailure{{ItemIdentifier: seq}}
-		h.core.log.Warn("batch partly delivered", "records", len(recs), "acknowledged", acked,
-			"retry_from", seq, "elapsed", time.Since(start), "err", err)
+		// The handler never returns an error (Lambda's Errors metric
+		// stays 0), so this line is where a failed send shows: at ERROR.
+		// Only running out of time with nothing failing is a warning.
+		level := slog.LevelError
+		if se := (*output.SendError)(nil); errors.As(err, &se) && se.Last == nil && errors.Is(se.Err, context.DeadlineExceeded) {
+			level = slog.LevelWarn
+		}
+		h.core.log.Log(ctx, level, "batch partly delivered", "records", len(recs), "acknowledged", acked,
+			"retry_from", seq, "elapsed_ms", time.Since(start).Milliseconds(), "err", err)
 		return resp, nil
 	}
-	h.core.log.Info("batch delivered", "records", len(recs), "elapsed", time.Since(start))
+	h.core.log.Info("batch delivered", "records", len(recs), "elapsed_ms", time.Since(start).Milliseconds())
 	return resp, nil
 }
 

@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,7 +19,7 @@ import (
 // Health serves the forwarder's --listen endpoints:
 //
 //	/healthz  200 while the process runs and the checkpoint store answers
-//	/readyz   200 while the receiver accepts connections
+//	/readyz   200 while the receiver accepts connections, 503 once Stopping
 //	/metrics  Prometheus metrics from Gatherer
 type Health struct {
 	// Checkpoints and Consumer are probed by /healthz with a List call.
@@ -31,6 +32,10 @@ type Health struct {
 	Gatherer prometheus.Gatherer
 	// Timeout bounds each probe. Default: 2s.
 	Timeout time.Duration
+	// Stopping, when closed, makes /readyz answer 503: the process is
+	// shutting down (finishing the windows in hand), so that a load
+	// balancer or orchestrator stops counting on it. Nil: never.
+	Stopping <-chan struct{}
 }
 
 // Handler returns the HTTP handler serving the endpoints.
@@ -49,6 +54,11 @@ func (h *Health) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		h.probe(w, r, func(ctx context.Context) error {
+			select {
+			case <-h.Stopping:
+				return errShuttingDown
+			default:
+			}
 			if h.Ready == nil {
 				return nil
 			}
@@ -60,6 +70,8 @@ func (h *Health) Handler() http.Handler {
 	}
 	return mux
 }
+
+var errShuttingDown = errors.New("shutting down")
 
 func (h *Health) probe(w http.ResponseWriter, r *http.Request, check func(context.Context) error) {
 	timeout := h.Timeout

@@ -37,6 +37,7 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	behind   map[string]time.Duration // per shard, from the last batch read
+	oldest   map[string]time.Time     // per shard in delivery: arrival of its oldest record not acknowledged
 	failures []Failure                // the last few, oldest first
 }
 
@@ -67,7 +68,12 @@ type Stats struct {
 	// BehindTip is each shard's distance from the newest record, as of the
 	// last batch read.
 	BehindTip map[string]time.Duration
-	Failures  []Failure
+	// OldestUnacked is, per shard read, the age of its oldest record whose
+	// events are not all acknowledged (0 with nothing in delivery): the
+	// forwarder's IteratorAge, which grows while delivery is stuck, where
+	// BehindTip waits for the next read.
+	OldestUnacked map[string]time.Duration
+	Failures      []Failure
 }
 
 // Snapshot returns the current counts.
@@ -88,10 +94,16 @@ func (m *Metrics) Snapshot() Stats {
 	if m.Output != nil {
 		s.Output = m.Output()
 	}
+	now := time.Now()
 	m.mu.Lock()
 	s.BehindTip = make(map[string]time.Duration, len(m.behind))
+	s.OldestUnacked = make(map[string]time.Duration, len(m.behind))
 	for k, v := range m.behind {
 		s.BehindTip[k] = v
+		s.OldestUnacked[k] = 0
+		if t, ok := m.oldest[k]; ok {
+			s.OldestUnacked[k] = max(now.Sub(t), 0)
+		}
 	}
 	s.Failures = append([]Failure(nil), m.failures...)
 	m.mu.Unlock()
@@ -112,7 +124,23 @@ func (m *Metrics) setBehind(shardID string, d time.Duration) {
 func (m *Metrics) forgetBehind(shardID string) {
 	m.mu.Lock()
 	delete(m.behind, shardID)
+	delete(m.oldest, shardID)
 	m.mu.Unlock()
+}
+
+// setOldest records the arrival time of the shard's oldest record not yet
+// acknowledged; the zero time: none is in delivery.
+func (m *Metrics) setOldest(shardID string, arrival time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if arrival.IsZero() {
+		delete(m.oldest, shardID)
+		return
+	}
+	if m.oldest == nil {
+		m.oldest = map[string]time.Time{}
+	}
+	m.oldest[shardID] = arrival
 }
 
 func (m *Metrics) fail(err error) {

@@ -29,6 +29,7 @@ var (
 	descResent      = prometheus.NewDesc(ns+"events_resent_total", "Events the output wrote again after a failure.", nil, nil)
 	descOutBytes    = prometheus.NewDesc(ns+"output_bytes_total", "Bytes written to the receiver, framing included.", nil, nil)
 	descBehind      = prometheus.NewDesc(ns+"behind_tip_seconds", "How far the last batch read was behind the newest record of the shard.", []string{"shard"}, nil)
+	descOldest      = prometheus.NewDesc(ns+"oldest_unacked_age_seconds", "Age of the shard's oldest record not yet acknowledged (0 with nothing in delivery); grows while delivery is stuck.", []string{"shard"}, nil)
 )
 
 type collector struct{ m *Metrics }
@@ -36,7 +37,7 @@ type collector struct{ m *Metrics }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRecords, descBytes, descEventsRead, descEventsSent, descEventsAcked,
 		descRetries, descMalformed, descCheckpoints, descInFlight, descConnsOpen, descConnsOpened, descConnsClosed,
-		descDialErrors, descOutFailures, descResent, descOutBytes, descBehind} {
+		descDialErrors, descOutFailures, descResent, descOutBytes, descBehind, descOldest} {
 		ch <- d
 	}
 }
@@ -70,5 +71,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for shard, d := range s.BehindTip {
 		gauge(descBehind, d.Seconds(), shard)
+	}
+	for shard, d := range s.OldestUnacked {
+		gauge(descOldest, d.Seconds(), shard)
 	}
 }

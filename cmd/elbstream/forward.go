@@ -189,6 +189,7 @@ func runForward(ctx context.Context, args []string, io stdio) error {
 			Consumer:    *consumerName,
 			Ready:       forward.ReadyWhenReachable(out),
 			Gatherer:    metricsRegistry(m),
+			Stopping:    ctx.Done(), // SIGTERM: not ready while the windows in hand finish
 		}, log)
 		if err != nil {
 			return err
