@@ -80,6 +80,9 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 // config is the output's configuration; its retries are logged to log, the
 // command's own logger, so that stderr has one format.
 func (o *outputFlags) config(log *slog.Logger) output.Config {
+	if o.tls.InsecureSkipVerify {
+		log.Warn("output: the receiver's TLS certificate is NOT verified (--tls-insecure-skip-verify): anyone on the path can read and change the events")
+	}
 	return output.Config{
 		Connections: o.connections,
 		WindowSize:  o.window,

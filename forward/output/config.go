@@ -3,10 +3,12 @@ package output
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -145,11 +147,33 @@ func (t TLSConfig) clientConfig(host string) (*tls.Config, error) {
 		return nil, errors.New("tls: client certificate and key go together: set both or neither")
 	}
 	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		cert, err := loadKeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls: load client certificate: %w", err)
+			return nil, err
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// loadKeyPair loads the client certificate and key, with errors that name
+// the files (tls.LoadX509KeyPair's say only what is wrong) and one that
+// says so for an encrypted key, which it cannot read.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	if keyPEM, err := os.ReadFile(keyFile); err == nil {
+		for rest := keyPEM; ; {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			if b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED") {
+				return tls.Certificate{}, fmt.Errorf("tls: client key %s is encrypted: decrypt it (openssl pkey -in %s -out KEY), an encrypted key cannot be used", keyFile, keyFile)
+			}
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("tls: load client certificate %s with key %s: %w", certFile, keyFile, err)
+	}
+	return cert, nil
 }

@@ -54,7 +54,7 @@ func (d *dialer) dial(ctx context.Context) (*conn, error) {
 	}
 	c := &conn{tcp: raw, nc: raw}
 	if d.tls != nil {
-		cfg, requested := withCertificateRequest(d.tls)
+		cfg, requested, tickets := withCertificateRequest(d.tls)
 		tc := tls.Client(raw, cfg)
 		start := time.Now()
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -62,7 +62,7 @@ func (d *dialer) dial(ctx context.Context) (*conn, error) {
 			return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
 		}
 		if *requested {
-			if err := confirmTLS13(tc, time.Since(start)); err != nil {
+			if err := confirmTLS13(tc, time.Since(start), min(d.timeout, clientCertWait), tickets); err != nil {
 				raw.Close()
 				return nil, fmt.Errorf("tls handshake with %s: %w", d.addr, err)
 			}
@@ -113,9 +113,10 @@ func expectSilence(tc *tls.Conn, wait time.Duration) error {
 	return err
 }
 
-// withCertificateRequest returns a copy of cfg for one dial, and a flag
-// the handshake sets if the server asks for a client certificate.
-func withCertificateRequest(cfg *tls.Config) (*tls.Config, *bool) {
+// withCertificateRequest returns a copy of cfg for one dial, a flag the
+// handshake sets if the server asks for a client certificate, and a watch
+// on the server's session tickets.
+func withCertificateRequest(cfg *tls.Config) (*tls.Config, *bool, *ticketWatch) {
 	cfg = cfg.Clone()
 	requested := new(bool)
 	certs := cfg.Certificates
@@ -126,23 +127,50 @@ func withCertificateRequest(cfg *tls.Config) (*tls.Config, *bool) {
 		}
 		return &tls.Certificate{}, nil // none: the server decides
 	}
-	return cfg, requested
+	tickets := new(ticketWatch)
+	if cfg.ClientSessionCache == nil {
+		cfg.ClientSessionCache = tickets
+	}
+	return cfg, requested, tickets
 }
 
-// confirmTLS13 waits briefly for the receiver's verdict on the client
-// certificate it asked for. In TLS 1.3 the client's handshake completes
-// before the server has checked the client's certificate; a server that
-// rejects it (or its absence) answers with an alert one round trip later.
-// The tcp output never reads, so without this wait it would write into a
-// connection the receiver has already refused, and lose the window. The
-// wait is twice the handshake's duration, at least 100ms: long enough for
-// one more round trip, paid once per dial and only with client
-// authentication.
-func confirmTLS13(tc *tls.Conn, handshake time.Duration) error {
+// clientCertWait bounds how long a dial waits for a TLS 1.3 receiver's
+// verdict on the client certificate it asked for, when the receiver sends
+// no session ticket to say it took it (see confirmTLS13).
+const clientCertWait = time.Second
+
+// confirmTLS13 waits for the receiver's verdict on the client certificate
+// it asked for. In TLS 1.3 the client's handshake completes before the
+// server has checked the client's certificate; a server that rejects it
+// (or its absence) answers with an alert once it has checked, which may
+// take a while (a CRL or OCSP lookup, a busy JVM). The tcp output never
+// reads, so without this wait it would write a window into a connection
+// the receiver has refused and count it written. A session ticket is the
+// server's yes (servers send them once they accepted the client's
+// Finished, certificate included: Go's and Java's do), and ends the wait
+// at once; a server that sends none is taken at its silence after at most
+// wait (and twice the handshake's duration, at least). Paid once per dial,
+// only with client authentication.
+func confirmTLS13(tc *tls.Conn, handshake, wait time.Duration, tickets *ticketWatch) error {
 	if tc.ConnectionState().Version != tls.VersionTLS13 {
 		return nil // before 1.3 the server's Finished already confirmed it
 	}
-	return expectSilence(tc, max(2*handshake, 100*time.Millisecond))
+	yes := func() { tc.SetReadDeadline(time.Now()) } // from within the Read below
+	tickets.onTicket.Store(&yes)
+	defer tickets.onTicket.Store(nil)
+	return expectSilence(tc, max(2*handshake, wait))
+}
+
+// ticketWatch is a ClientSessionCache that keeps nothing: it only calls
+// onTicket when the server sends a session ticket.
+type ticketWatch struct{ onTicket atomic.Pointer[func()] }
+
+func (*ticketWatch) Get(string) (*tls.ClientSessionState, bool) { return nil, false }
+
+func (w *ticketWatch) Put(_ string, cs *tls.ClientSessionState) {
+	if f := w.onTicket.Load(); f != nil && cs != nil {
+		(*f)()
+	}
 }
 
 // abort makes any blocked read or write on the connection return now, and

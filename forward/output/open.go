@@ -37,7 +37,12 @@ func Open(rawURL string, cfg Config) (Output, error) {
 	}
 
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+	if err == nil && u.User != nil {
+		// Said without the password, which would otherwise reach logs
+		// (and, in Lambda, the init error).
+		return nil, fmt.Errorf("output %q: credentials in the URL are not supported (Logstash's beats and tcp inputs take none; use TLS client certificates)", u.Redacted())
+	}
+	if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("output %q: want beats://HOST:PORT, beats+tls://, tcp://HOST:PORT, tcp+tls://, stdout or file:PATH", rawURL)
 	}
 	kind, secure := strings.CutSuffix(u.Scheme, "+tls")
