@@ -331,7 +331,6 @@ func TestTLSClosedBetweenWindows(t *testing.T) {
 	}
 }
 
-
 // Client certificate and key files that cannot be used fail Open, and the
 // error names the file at fault, so the operator knows which flag to fix.
 func TestTLSClientKeyErrorsNameTheFile(t *testing.T) {
