@@ -10,7 +10,7 @@
 // etcd project's maintained fork of BoltDB). bbolt was chosen because it is
 // pure Go (no cgo: the binary stays static for Lambda), a single file (easy
 // to back up, move or delete), ACID with fsync'd commits (an acknowledged
-// put survives a crash or power loss, with no recovery step at open), and
+// put survives a crash or power loss, with no log to replay at open), and
 // it is the storage engine of etcd and therefore of every Kubernetes
 // cluster, so it is well kept. Its B+tree over a memory map also gives
 // what a log reader needs: ordered keys and cheap seeks.
@@ -44,7 +44,8 @@
 //   - Retention: records older than Options.Retention are invisible at
 //     once and deleted in the background; TrimHorizon is the oldest record
 //     retained. A closed shard disappears from Shards once its end passed
-//     retention.
+//     retention. The retention is stored, as a Kinesis stream's retention
+//     period is: an Open without one keeps it.
 //   - Limits: Kinesis's (500 entries and 5 MiB per put, 1 MiB records,
 //     256-byte partition keys), with Options.MaxRecordBytes. A put over
 //     them fails as a whole with ErrInvalidArgument.

@@ -12,7 +12,7 @@ import (
 
 // The database file holds four top-level buckets:
 //
-//	meta     format version, shard count at creation, next shard index
+//	meta     format version, shard count at creation, next shard index, retention
 //	shards   shard id → shardMeta (JSON; changes only on split and merge)
 //	tips     shard id → tip (16 bytes; changes on every put to the shard)
 //	records  one nested bucket per shard id: record key → record value
@@ -30,6 +30,7 @@ var (
 	metaFormat    = []byte("format")
 	metaShards    = []byte("shards")
 	metaNextIndex = []byte("next-index")
+	metaRetention = []byte("retention") // a Go duration, as last set by an Open
 )
 
 // formatVersion is bumped when the layout changes incompatibly.

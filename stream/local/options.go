@@ -20,7 +20,10 @@ type Options struct {
 
 	// Retention is how long records are kept. Older records are invisible
 	// to readers at once and deleted from the file in the background. It is
-	// not stored: each Open may choose another. Default: 24h.
+	// stored in the database, as a Kinesis stream's retention period: an
+	// Open that sets it changes it, one that leaves it 0 takes the stored
+	// value (a reader of `elbstream run --data DIR`'s streams must not trim
+	// them to a default). Default, for a stream with none stored: 24h.
 	Retention time.Duration
 
 	// MaxRecordBytes is the largest record (data + partition key), as a
@@ -90,9 +93,6 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Retention < 0 {
 		return o, fmt.Errorf("retention %v is negative", o.Retention)
-	}
-	if o.Retention == 0 {
-		o.Retention = DefaultRetention
 	}
 	switch {
 	case o.MaxRecordBytes == 0:

@@ -78,7 +78,11 @@ func Open(dir string, opts Options) (*Stream, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("local: open: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{
+	path := filepath.Join(dir, FileName)
+	if err := checkLength(path, opts.LockTimeout); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
 		Timeout: opts.LockTimeout,
 		// The freelist is rebuilt on open instead of written on every
 		// commit: fewer pages per put, at the cost of a scan at open
@@ -91,7 +95,7 @@ func Open(dir string, opts Options) (*Stream, error) {
 		return nil, fmt.Errorf("local: local://%s is %w (waited %v for its lock)", dir, ErrInUse, opts.LockTimeout)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("local: open %s: %w", dir, err)
+		return nil, fmt.Errorf("local: open %s: %w (not a readable stream database)", path, err)
 	}
 	s := &Stream{
 		dir:     dir,
@@ -106,12 +110,37 @@ func Open(dir string, opts Options) (*Stream, error) {
 	}
 	if err := s.init(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("local: open %s: %w", dir, err)
+		return nil, fmt.Errorf("local: open %s: %w", path, err)
 	}
 	s.wg.Add(2)
 	go s.commitLoop()
 	go s.trimLoop()
 	return s, nil
+}
+
+// checkLength refuses a database file shorter than its own meta page says
+// (a copy cut short, a disk error): opened for writing, bbolt would walk
+// it to rebuild its free list, in a goroutine of its own, and fault on
+// the missing pages, killing the process. A read-only open walks nothing.
+func checkLength(path string, lockTimeout time.Duration) error {
+	fi, err := os.Stat(path)
+	if err != nil || fi.Size() == 0 {
+		return nil // new: nothing to check
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil // held by another process: the open says so
+	}
+	if err != nil {
+		return fmt.Errorf("local: open %s: %w (not a readable stream database)", path, err)
+	}
+	defer db.Close()
+	var want int64
+	db.View(func(tx *bolt.Tx) error { want = tx.Size(); return nil })
+	if fi.Size() < want {
+		return fmt.Errorf("local: open %s: the file is cut short: %d bytes of the %d its pages need (a copy cut short, or a disk error); restore it or remove the directory", path, fi.Size(), want)
+	}
+	return nil
 }
 
 // init creates the stream on first open, checks it on later ones, and
@@ -138,10 +167,30 @@ func (s *Stream) init() error {
 					ErrInvalidArgument, created, s.opts.Shards)
 			}
 		}
+		if err := s.retention(meta); err != nil {
+			return err
+		}
 		routes, err := loadRoutes(tx)
 		s.routes = routes
 		return err
 	})
+}
+
+// retention settles the stream's retention: the Open's, which is stored,
+// or the stored one, or the default.
+func (s *Stream) retention(meta *bolt.Bucket) error {
+	if s.opts.Retention > 0 {
+		return meta.Put(metaRetention, []byte(s.opts.Retention.String()))
+	}
+	s.opts.Retention = DefaultRetention
+	if v := meta.Get(metaRetention); v != nil {
+		d, err := time.ParseDuration(string(v))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("stored retention %q is not a duration", v)
+		}
+		s.opts.Retention = d
+	}
+	return nil
 }
 
 // create writes a new stream's shards, splitting the hash space evenly.
