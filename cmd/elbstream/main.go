@@ -22,6 +22,11 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful stop; a second one, while it
+	// lasts (up to the shutdown grace), ends the process at once, as an
+	// impatient Ctrl-C expects. Nothing is lost: what was not checkpointed
+	// is read again, as after a SIGKILL.
+	context.AfterFunc(ctx, stop)
 
 	// In Lambda the runtime starts the binary with no arguments.
 	if len(args) == 0 && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {

@@ -435,3 +435,39 @@ func TestTransformSameStreamByARN(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondSignalEndsTheStop: the first SIGTERM starts a graceful stop,
+// which an events stream that never answers holds for the whole grace; a
+// second signal ends the process at once, as an impatient Ctrl-C expects.
+func TestSecondSignalEndsTheStop(t *testing.T) {
+	dir := t.TempDir()
+	putTransformRaw(t, filepath.Join(dir, "raw"), 6, 50)
+	k := newFakeKinesis(t, hang)
+	cmd, stderr := startBinary(t, k.env(), "transform", "--from", "local://"+dir+"/raw", "--to", "kinesis://elbstream-events", "--shutdown-grace", "1m")
+	select {
+	case <-k.first:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no PutRecords call in 15s")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	select {
+	case <-exited:
+		t.Fatalf("the first SIGTERM ended the process at once, with a grace of 1m: %s", stderr)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a second SIGTERM did not end the process within 5s")
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("process state %v, want ended by the second SIGTERM", cmd.ProcessState)
+	}
+}
