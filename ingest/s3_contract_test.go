@@ -239,8 +239,8 @@ func TestS3ArchivedObject(t *testing.T) {
 	if sum.Objects != 1 || sum.FailedObjects != 1 || sum.ErrorCount != 1 {
 		t.Errorf("summary %+v: want 1 read, 1 failed, 1 error", sum)
 	}
-	if e := strings.Join(sum.Errors, "\n"); !strings.Contains(e, arch.String()) || !strings.Contains(e, "InvalidObjectState") {
-		t.Errorf("errors %q: want the archived object named, with InvalidObjectState", e)
+	if e := strings.Join(sum.Errors, "\n"); !strings.Contains(e, arch.String()) || !strings.Contains(e, "InvalidObjectState") || !strings.Contains(e, "archived: restore it") {
+		t.Errorf("errors %q: want the archived object named, with InvalidObjectState and what to do", e)
 	}
 }
 

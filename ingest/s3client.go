@@ -73,8 +73,8 @@ func (c *S3Client) ListObjects(ctx context.Context, bucket, prefix string, fn fu
 	return nil
 }
 
-// classifyS3 wraps the errors callers act on with ErrNotFound, ErrChanged
-// and ErrDenied.
+// classifyS3 wraps the errors callers act on with ErrNotFound, ErrChanged,
+// ErrDenied and ErrArchived.
 func classifyS3(err error) error {
 	var nsk *types.NoSuchKey
 	var nsb *types.NoSuchBucket
@@ -90,6 +90,8 @@ func classifyS3(err error) error {
 			return fmt.Errorf("%w: %w", ErrChanged, err)
 		case "AccessDenied":
 			return fmt.Errorf("%w: %w", ErrDenied, err)
+		case "InvalidObjectState":
+			return fmt.Errorf("%w: %w", ErrArchived, err)
 		}
 	}
 	return err

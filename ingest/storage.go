@@ -46,4 +46,8 @@ var (
 	// ErrDenied: access denied; S3's answer for a missing key to a
 	// caller without s3:ListBucket.
 	ErrDenied = errors.New("access denied")
+	// ErrArchived: the object is in an archive storage class (S3 Glacier
+	// Flexible Retrieval, Deep Archive, an Intelligent-Tiering archive
+	// tier) and cannot be read until it is restored.
+	ErrArchived = errors.New("archived: restore it (S3 RestoreObject) and announce it again, or name it to elbstream ingest")
 )
