@@ -124,6 +124,10 @@ func (c Config) withDefaults() (Config, error) {
 // clientConfig builds the crypto/tls configuration, reading the files now
 // so that a wrong path fails Open rather than every dial.
 func (t TLSConfig) clientConfig(host string) (*tls.Config, error) {
+	if t.InsecureSkipVerify && t.CAFile != "" {
+		// crypto/tls would ignore the CAs: the operator meant one or the other.
+		return nil, errors.New("tls: a CA file and skipping verification contradict each other: the CA file would be ignored; give one")
+	}
 	cfg := &tls.Config{
 		MinVersion:         tls.VersionTLS12,
 		ServerName:         t.ServerName,

@@ -421,3 +421,13 @@ func TestTLSTCPSlowClientCertRejection(t *testing.T) {
 		t.Errorf("err = %v, want the receiver's TLS alert", err)
 	}
 }
+
+// TestTLSSkipVerifyWithCAIsRefused: a CA file beside skipping verification
+// would be ignored in silence by crypto/tls; Open refuses the pair.
+func TestTLSSkipVerifyWithCAIsRefused(t *testing.T) {
+	pki := newPKI(t)
+	_, err := Open("beats+tls://127.0.0.1:5044", Config{TLS: TLSConfig{CAFile: pki.CAFile, InsecureSkipVerify: true}})
+	if err == nil || !strings.Contains(err.Error(), "contradict") {
+		t.Errorf("Open = %v, want the CA file and skip-verify refused together", err)
+	}
+}
