@@ -174,8 +174,8 @@ func TestRunRefusedLinesAreAccountedFor(t *testing.T) {
 	}
 	for _, want := range []string{
 		fmt.Sprintf("run:        %d lines read\n", n),
-		fmt.Sprintf("run:         %d lines refused by the raw stream (their objects FAILED, named below)\n", n-delivered),
-		fmt.Sprintf("run: reconciled: %d read = %d delivered + 0 control + 0 empty + %d refused\n", n, delivered, n-delivered),
+		fmt.Sprintf("run:         %d lines the raw stream did not accept (their objects FAILED, named below)\n", n-delivered),
+		fmt.Sprintf("run: reconciled: %d read = %d delivered + 0 control + 0 empty + %d not accepted\n", n, delivered, n-delivered),
 		"run: 0 objects read, ",
 		"; 1 FAILED\n",
 	} {

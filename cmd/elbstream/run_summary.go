@@ -64,8 +64,8 @@ func (p *pipeline) writeSummary(r runReport) int64 {
 	fmt.Fprintf(w, "run: %12d empty lines skipped\n", in.EmptyLines)
 	refusedTerm := ""
 	if refused != 0 {
-		fmt.Fprintf(w, "run: %12d lines refused by the raw stream (their objects FAILED, named below)\n", refused)
-		refusedTerm = fmt.Sprintf(" + %d refused", refused)
+		fmt.Fprintf(w, "run: %12d lines the raw stream did not accept (their objects FAILED, named below)\n", refused)
+		refusedTerm = fmt.Sprintf(" + %d not accepted", refused)
 	}
 	switch {
 	case r.interrupted:

@@ -79,7 +79,9 @@ func Open(dir string, opts Options) (*Stream, error) {
 		return nil, fmt.Errorf("local: open: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	if err := checkLength(path, opts.LockTimeout); err != nil {
+	if err := checkLength(path, opts.LockTimeout); errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("local: local://%s is %w (waited %v for its lock)", dir, ErrInUse, opts.LockTimeout)
+	} else if err != nil {
 		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
@@ -129,7 +131,7 @@ func checkLength(path string, lockTimeout time.Duration) error {
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: lockTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil // held by another process: the open says so
+		return err // held by another process
 	}
 	if err != nil {
 		return fmt.Errorf("local: open %s: %w (not a readable stream database)", path, err)
