@@ -40,6 +40,11 @@ func (p *readPacer) wait(ctx context.Context, shardID string) error {
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
+			p.mu.Lock()
+			if p.next[shardID].Equal(at.Add(minReadGap)) {
+				p.next[shardID] = at // no call made: the slot is free again
+			}
+			p.mu.Unlock()
 			return ctx.Err()
 		case <-t.C:
 		}
