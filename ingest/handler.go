@@ -58,7 +58,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 		// sees an event the function cannot take.
 		stats := new(Stats)
 		stats.Error(err)
-		h.report(ctx, "", &Run{stats: stats}, began, err)
+		h.report(ctx, "", stats, began, err)
 		return nil, err
 	}
 	stopAt, writeBy := h.deadlines(ctx, began)
@@ -72,7 +72,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 
 	if ev.Kind == KindSQS {
 		resp := inv.sqsResponse()
-		h.report(ctx, ev.Kind, inv.run, began, nil, slog.Int("batchItemFailures", len(resp.BatchItemFailures)))
+		h.report(ctx, ev.Kind, inv.run.stats, began, nil, slog.Int("batchItemFailures", len(resp.BatchItemFailures)))
 		return resp, nil
 	}
 	err = inv.run.err()
@@ -82,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 	if err == nil && len(ev.Notifications) == 1 {
 		err = ev.Notifications[0].Err
 	}
-	h.report(ctx, ev.Kind, inv.run, began, err)
+	h.report(ctx, ev.Kind, inv.run.stats, began, err)
 	if err != nil {
 		return nil, err
 	}
@@ -260,12 +260,9 @@ func (h *Handler) deadlines(ctx context.Context, now time.Time) (stopAt, writeBy
 }
 
 // report writes the invocation's summary log line and metrics.
-func (h *Handler) report(ctx context.Context, kind Kind, run *Run, began time.Time, err error, extra ...slog.Attr) {
+func (h *Handler) report(ctx context.Context, kind Kind, stats *Stats, began time.Time, err error, extra ...slog.Attr) {
 	took := time.Since(began)
-	var s Summary
-	if run != nil {
-		s = run.stats.Summary()
-	}
+	s := stats.Summary()
 	logger := h.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))

@@ -115,7 +115,7 @@ func (e *lineEncoder) standIn(line []byte, p elblog.Provenance, cause error, emi
 	n := e.c.nFailures
 	err := e.line(line, p, emit)
 	if e.c.nFailures > n {
-		e.c.failures[(e.c.nFailures-1)%keepFailures].Err = fmt.Errorf("raw record not deaggregated: %w", cause)
+		e.c.blameLast(fmt.Errorf("raw record not deaggregated: %w", cause))
 	}
 	return err
 }

@@ -134,6 +134,13 @@ func (c *counts) fail(f Failure) {
 	c.nFailures++
 }
 
+// blameLast replaces the error of the latest failure.
+func (c *counts) blameLast(err error) {
+	if c.nFailures > 0 {
+		c.failures[(c.nFailures-1)%keepFailures].Err = err
+	}
+}
+
 func (s *Stats) add(c *counts) {
 	if s == nil {
 		return

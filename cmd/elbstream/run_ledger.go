@@ -30,7 +30,8 @@ type ledger struct {
 // ledgerReserve is the room kept allocated past the ledger's end (where
 // the filesystem can), so that a disk that fills up with the streams
 // still takes the ledger's entries: without them the next run would read,
-// and deliver, every source again. About 4,000 entries.
+// and deliver, every source again. About 2,000 entries of AWS's key layout
+// (450-510 bytes each, measured on `run --sample` objects).
 const ledgerReserve = 1 << 20
 
 type ledgerEntry struct {
