@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -106,17 +108,16 @@ func transformCheckpoints(t *testing.T, path string) map[string]string {
 	return m
 }
 
-// SIGTERM while the events stream never answers a PutRecords call: the
-// batches in hand cannot be put within the shutdown grace. The process
-// must not report a clean stop (exit 0) with nothing said: the README
-// promises exit 0 only when everything read was delivered or accounted
-// for, and the summary must say the grace ran out and what was left unput.
-func TestTransformSIGTERMWithHungEventsStream(t *testing.T) {
-	dir := t.TempDir()
+// stopHungTransform starts the binary's transform from a local raw stream
+// in a new directory to an events stream that never answers PutRecords,
+// with the shutdown grace given, and sends it SIGTERM once its first put
+// hangs.
+func stopHungTransform(t *testing.T, grace string) (dir string, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	dir = t.TempDir()
 	putTransformRaw(t, filepath.Join(dir, "raw"), 6, 50)
 	k := newFakeKinesis(t, hang)
-	began := time.Now()
-	cmd, stderr := startBinary(t, k.env(), "transform", "--from", "local://"+dir+"/raw", "--to", "kinesis://elbstream-events", "--shutdown-grace", "2s")
+	cmd, stderr = startBinary(t, k.env(), "transform", "--from", "local://"+dir+"/raw", "--to", "kinesis://elbstream-events", "--shutdown-grace", grace)
 	select {
 	case <-k.first:
 	case <-time.After(15 * time.Second):
@@ -125,6 +126,17 @@ func TestTransformSIGTERMWithHungEventsStream(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	return dir, cmd, stderr
+}
+
+// SIGTERM while the events stream never answers a PutRecords call: the
+// batches in hand cannot be put within the shutdown grace. The process
+// must not report a clean stop (exit 0) with nothing said: the README
+// promises exit 0 only when everything read was delivered or accounted
+// for, and the summary must say the grace ran out and what was left unput.
+func TestTransformSIGTERMWithHungEventsStream(t *testing.T) {
+	began := time.Now()
+	dir, cmd, stderr := stopHungTransform(t, "2s")
 	err := cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
 	if code != 1 {
@@ -440,18 +452,7 @@ func TestTransformSameStreamByARN(t *testing.T) {
 // which an events stream that never answers holds for the whole grace; a
 // second signal ends the process at once, as an impatient Ctrl-C expects.
 func TestSecondSignalEndsTheStop(t *testing.T) {
-	dir := t.TempDir()
-	putTransformRaw(t, filepath.Join(dir, "raw"), 6, 50)
-	k := newFakeKinesis(t, hang)
-	cmd, stderr := startBinary(t, k.env(), "transform", "--from", "local://"+dir+"/raw", "--to", "kinesis://elbstream-events", "--shutdown-grace", "1m")
-	select {
-	case <-k.first:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no PutRecords call in 15s")
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	_, cmd, stderr := stopHungTransform(t, "1m")
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	select {
