@@ -232,10 +232,6 @@ func (in *Ingester) start(ctx context.Context, stopAt, writeBy time.Time) *Run {
 	return r
 }
 
-// WriteErr returns why the stream refuses writes for good (see NewWriter),
-// or nil: reading more objects would only fail them too.
-func (r *Run) WriteErr() error { return r.w.Failed() }
-
 // refused fails res without reading it when the stream refuses writes for
 // good, and reports whether it did.
 func (r *Run) refused(res *Result) bool {

@@ -155,7 +155,7 @@ func TestRefusedWritesStopTheRun(t *testing.T) {
 	s := &refusingStream{Stream: newLocalStream(t, local.Options{})}
 	r := (&Ingester{Stream: s}).Start(t.Context())
 	r.File(paths[0])
-	for deadline := time.Now().Add(10 * time.Second); r.WriteErr() == nil; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); r.w.Failed() == nil; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) { // the refusal arrives from a writer goroutine
 			t.Fatal("the refused Put did not end the writer")
 		}
